@@ -135,8 +135,8 @@ function logTail(lines = 30) {
   return readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join('\n');
 }
 
-function admin(brokers) {
-  return new Kafka({ clientId: 'causeway-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+function admin(brokers, retries = 0) {
+  return new Kafka({ clientId: 'causeway-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries } }).admin();
 }
 
 async function answersMetadata(brokers) {
@@ -155,6 +155,36 @@ function partitionCount() {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new InfraError(`KAFKA_PARTITIONS must be a positive integer, got "${raw}".`);
   return n;
+}
+
+/**
+ * A broker that answers metadata may still be creating __consumer_offsets and __transaction_state;
+ * the first consumer group or idempotent producer would then see "coordinator is loading".
+ * Wait until both coordinators answer, so the first test or service does not pay for it.
+ */
+async function waitForCoordinators(brokers) {
+  await waitFor('Kafka transaction coordinator', async () => {
+    const producer = new Kafka({ clientId: 'causeway-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } })
+      .producer({ idempotent: true, maxInFlightRequests: 1 });
+    try {
+      await producer.connect(); // InitProducerId
+      return true;
+    } finally {
+      await producer.disconnect().catch(() => {});
+    }
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+  // Group ids hash onto the partitions of __consumer_offsets; probe enough of them to touch every one.
+  const probes = Array.from({ length: 64 }, (_, i) => `causeway-infra-probe-${i}`);
+  await waitFor('Kafka group coordinator', async () => {
+    const client = admin(brokers, 3);
+    try {
+      await client.connect();
+      const { groups } = await client.describeGroups(probes);
+      return groups.every((g) => g.errorCode === 0);
+    } finally {
+      await client.disconnect().catch(() => {});
+    }
+  }, { timeoutMs: 60_000, intervalMs: 500 });
 }
 
 /** ARCHITECTURE §4 topics and their `.dlq` twins; existing topics are left as they are. */
@@ -185,6 +215,7 @@ export async function kafkaUp() {
     const brokers = kafkaBrokers();
     log('kafka', `KAFKA_BROKERS is set; using ${brokers.join(',')}`);
     await waitFor(`Kafka at ${brokers.join(',')}`, () => answersMetadata(brokers), { timeoutMs: 30_000 });
+    await waitForCoordinators(brokers);
     await ensureTopics(brokers);
     return { started: false };
   }
@@ -224,6 +255,7 @@ export async function kafkaUp() {
     if (!isAlive(child.pid)) removeFile(pidFile);
     throw error;
   });
+  await waitForCoordinators(brokers);
   log('kafka', `ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   await ensureTopics(brokers);
   return { started: true };

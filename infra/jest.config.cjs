@@ -1,0 +1,6 @@
+module.exports = {
+  ...require('../jest.preset.cjs'),
+  displayName: 'infra',
+  rootDir: __dirname,
+  roots: ['<rootDir>/test'],
+};

@@ -1,0 +1,3 @@
+export { testSettings, workspaceRoot } from './lib/test-settings';
+export { uniqueName } from './lib/unique-name';
+export { waitFor, type WaitForOptions } from './lib/wait-for';

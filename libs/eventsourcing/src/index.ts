@@ -1,0 +1,20 @@
+export { Aggregate, assertNever, type DomainEvent } from './lib/aggregate';
+export { AggregateRepository, type CausationContext, type RepositoryOptions } from './lib/aggregate-repository';
+export { catalogSchemas } from './lib/catalog-schemas';
+export { AggregateNotFoundError, ConcurrencyConflictError, DomainRuleViolation } from './lib/errors';
+export {
+  START,
+  type AppendRequest,
+  type AppendResult,
+  type Checkpoint,
+  type EventSchemas,
+  type EventStore,
+  type NewEvent,
+  type ReadAllResult,
+  type Snapshot,
+  type StoredEvent,
+} from './lib/event-store.port';
+export { InMemoryEventStore } from './lib/in-memory-event-store';
+export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgres/event-store.migrations';
+export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
+export { sqlIdentifier } from './lib/postgres/sql-identifier';

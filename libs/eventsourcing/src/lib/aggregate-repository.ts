@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { EventMetadata } from '@causeway/contracts';
+import type { Aggregate, DomainEvent } from './aggregate';
+import type { AppendResult, EventSchemas, EventStore } from './event-store.port';
+
+type AnyAggregate = Aggregate<unknown, unknown, DomainEvent>;
+
+export interface RepositoryOptions {
+  schemas: EventSchemas;
+  /** Take a snapshot when an append crosses a multiple of this many events (settings: event_store.snapshot_interval). */
+  snapshotInterval: number;
+  /** Called when a snapshot write fails; the save itself has succeeded by then. */
+  onSnapshotError?: (error: unknown, aggregateId: string) => void;
+}
+
+/** Who and what caused the events being saved: becomes each event's metadata. */
+export type CausationContext = Omit<EventMetadata, 'traceparent'> & { traceparent?: string };
+
+/**
+ * Loads aggregates (latest compatible snapshot + later events) and saves their new events with
+ * the version they were loaded at, so a concurrent writer makes the append fail instead of
+ * being overwritten.
+ */
+export class AggregateRepository<A extends AnyAggregate> {
+  constructor(
+    private readonly store: EventStore,
+    private readonly create: (id: string) => A,
+    private readonly options: RepositoryOptions,
+  ) {}
+
+  async load(id: string): Promise<A> {
+    const aggregate = this.create(id);
+    const snapshot = await this.store.loadSnapshot(id);
+    let after = 0;
+    if (snapshot && snapshot.schemaVersion === aggregate.snapshotSchemaVersion && snapshot.aggregateType === aggregate.aggregateType) {
+      aggregate.restoreSnapshot(snapshot.state, snapshot.version);
+      after = snapshot.version;
+    }
+    const events = await this.store.readStream(id, after);
+    aggregate.replay(events.map((e) => ({ type: e.eventType, data: e.data, version: e.version })));
+    return aggregate;
+  }
+
+  async save(aggregate: A, context: CausationContext): Promise<AppendResult> {
+    const pending = aggregate.uncommittedEvents;
+    const expectedVersion = aggregate.persistedVersion;
+    if (pending.length === 0) return { version: expectedVersion, positions: [], duplicate: false };
+    const timestamp = new Date().toISOString();
+    const result = await this.store.append({
+      aggregateId: aggregate.id,
+      aggregateType: aggregate.aggregateType,
+      expectedVersion,
+      events: pending.map((event) => ({
+        eventId: randomUUID(),
+        eventType: event.type,
+        schemaVersion: this.options.schemas.currentVersion(event.type),
+        data: event.data as Record<string, unknown>,
+        metadata: stripUndefined(context),
+        timestamp,
+      })),
+    });
+    aggregate.markCommitted();
+    const interval = this.options.snapshotInterval;
+    if (Math.floor(result.version / interval) > Math.floor(expectedVersion / interval)) {
+      // A snapshot is an optimisation: failing to write one costs a longer replay, never correctness,
+      // and must not turn a committed command into an error the client would retry.
+      await this.store
+        .saveSnapshot({
+          aggregateId: aggregate.id,
+          aggregateType: aggregate.aggregateType,
+          version: result.version,
+          schemaVersion: aggregate.snapshotSchemaVersion,
+          state: aggregate.snapshotState,
+        })
+        .catch((error: unknown) => this.options.onSnapshotError?.(error, aggregate.id));
+    }
+    return result;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,86 @@
+import type { EventEnvelope, EventMetadata } from '@causeway/contracts';
+
+/** An event about to be appended; the store assigns its version and position. */
+export interface NewEvent {
+  eventId: string;
+  eventType: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  /** UTC ISO-8601; defaults to now. */
+  timestamp?: string;
+}
+
+export interface AppendRequest {
+  aggregateId: string;
+  aggregateType: string;
+  /** The version the writer decided on: 0 for a new aggregate. The first new event gets expectedVersion + 1. */
+  expectedVersion: number;
+  events: readonly NewEvent[];
+  /** Also write outbox rows (same transaction) so the relay publishes these events. Default true. */
+  publish?: boolean;
+}
+
+export interface AppendResult {
+  /** The aggregate's version after the append. */
+  version: number;
+  /** Global positions of the appended events, in order. */
+  positions: bigint[];
+  /** True when every eventId was already stored: the append was a repeat and changed nothing. */
+  duplicate: boolean;
+}
+
+/** An event as stored: the envelope plus its global position. */
+export interface StoredEvent extends EventEnvelope {
+  position: bigint;
+}
+
+/**
+ * Where a reader of the global log stands. Ordered by (transactionId, position) so that an event
+ * whose transaction commits late is still read (see PostgresEventStore.readAll).
+ */
+export interface Checkpoint {
+  transactionId: bigint;
+  position: bigint;
+}
+
+export const START: Checkpoint = Object.freeze({ transactionId: 0n, position: 0n });
+
+export interface ReadAllResult {
+  events: StoredEvent[];
+  /** Pass back to continue after the last event returned (unchanged when none were). */
+  checkpoint: Checkpoint;
+}
+
+export interface Snapshot<TState = unknown> {
+  aggregateId: string;
+  aggregateType: string;
+  version: number;
+  /** The shape of `state`; a snapshot whose schemaVersion differs from the aggregate's is ignored. */
+  schemaVersion: number;
+  state: TState;
+}
+
+export interface EventStore {
+  append(request: AppendRequest): Promise<AppendResult>;
+  /** Events of one aggregate with version > afterVersion, oldest first, upcast to current schemas. */
+  readStream(aggregateId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  /** The global log after `checkpoint`, in commit-safe order, at most `limit` events. */
+  readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult>;
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  loadSnapshot(aggregateId: string): Promise<Snapshot | undefined>;
+}
+
+/**
+ * How the store checks and upgrades payloads. `@causeway/contracts` provides one
+ * (`catalogSchemas`); a team using this library alone can bring its own.
+ */
+export interface EventSchemas {
+  /** Throws when `data` is not a valid current-version payload of `eventType`. */
+  validate(eventType: string, schemaVersion: number, data: Record<string, unknown>): void;
+  /** Reads a stored payload of any older schema version as the current version. */
+  upcast(eventType: string, schemaVersion: number, data: Record<string, unknown>): { schemaVersion: number; data: Record<string, unknown> };
+  currentVersion(eventType: string): number;
+  /** The Kafka topic the event is published to (the outbox row records it). */
+  topic(eventType: string): string;
+}

@@ -1,0 +1,4 @@
+import { describeEventStoreContract } from '../testing/event-store.contract';
+import { InMemoryEventStore } from './in-memory-event-store';
+
+describeEventStoreContract('in-memory', async (schemas) => ({ store: new InMemoryEventStore(schemas) }));

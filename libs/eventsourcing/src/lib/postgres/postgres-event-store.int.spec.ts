@@ -1,0 +1,121 @@
+import { createTestDatabase, waitFor, type TestDatabase } from '@causeway/testing';
+import { randomUUID } from 'node:crypto';
+import { describeEventStoreContract, noted } from '../../testing/event-store.contract';
+import { contractTestSchemas } from '../../testing/test-schemas';
+import { ConcurrencyConflictError } from '../errors';
+import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
+import { migrateEventStore } from './event-store.migrations';
+import { PostgresEventStore } from './postgres-event-store';
+
+describeEventStoreContract('PostgreSQL', async (schemas) => {
+  const db = await createTestDatabase('es_contract');
+  await migrateEventStore(db.pool, { schema: db.schema, partitions: 4 });
+  return { store: new PostgresEventStore(db.pool, { schema: db.schema, schemas }), dispose: () => db.dispose() };
+});
+
+describe('PostgresEventStore (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('es_pg', 60);
+    await migrateEventStore(db.pool, { schema: db.schema, partitions: 8 });
+    store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: contractTestSchemas().schemas });
+  });
+  afterAll(() => db.dispose());
+
+  it('runs its migrations idempotently, also concurrently', async () => {
+    await Promise.all([1, 2, 3].map(() => migrateEventStore(db.pool, { schema: db.schema, partitions: 8 })));
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.schema_migrations`);
+    expect(rows[0].n).toBe(1);
+    const parts = await db.pool.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = '${db.schema}.events'::regclass`);
+    expect(parts.rows[0].n).toBe(8);
+  });
+
+  it('lets exactly 1 of 50 concurrent appends at the same expected version win; 49 conflict; versions stay gap-free', async () => {
+    const id = randomUUID();
+    await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('first')] });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted(`w${i}`), noted(`w${i}-2`)] })),
+    );
+    const won = outcomes.filter((o) => o.status === 'fulfilled');
+    const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(49);
+    for (const o of lost) expect(o.reason).toBeInstanceOf(ConcurrencyConflictError);
+    expect((await store.readStream(id)).map((e) => e.version)).toEqual([1, 2, 3]);
+  });
+
+  it('appends events and their outbox rows in one transaction', async () => {
+    const id = randomUUID();
+    await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
+    await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 2, events: [noted('internal')], publish: false });
+    const { rows } = await db.pool.query(`SELECT version, topic FROM ${db.schema}.outbox WHERE aggregate_id = $1 ORDER BY id`, [id]);
+    expect(rows).toEqual([{ version: 1, topic: 'contract_test_events' }, { version: 2, topic: 'contract_test_events' }]);
+    // A conflicting append leaves no outbox row behind.
+    await expect(store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted('late')] })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    const after = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE aggregate_id = $1`, [id]);
+    expect(after.rows[0].n).toBe(2);
+  });
+
+  it('appends inside a caller transaction; a duplicate there is a no-op and the transaction stays usable', async () => {
+    const id = randomUUID();
+    const events = [noted('x')];
+    await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events });
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      expect((await store.appendWith(client, { aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events })).duplicate).toBe(true);
+      await store.appendWith(client, { aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted('y')] });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect((await store.readStream(id)).map((e) => e.data['text'])).toEqual(['x', 'y']);
+  });
+
+  it('never lets a reader tailing by position skip an event whose transaction commits late', async () => {
+    let checkpoint: Checkpoint = START;
+    for (let r = await store.readAll(checkpoint, 10_000); r.events.length > 0; r = await store.readAll(checkpoint, 10_000)) checkpoint = r.checkpoint;
+
+    const seen = new Map<string, number>();
+    let tailing = true;
+    const tail = (async () => {
+      while (tailing) {
+        const { events, checkpoint: next } = await store.readAll(checkpoint, 100);
+        events.forEach((e: StoredEvent) => seen.set(e.eventId, (seen.get(e.eventId) ?? 0) + 1));
+        checkpoint = next;
+        if (events.length === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+
+    // Writers that take their positions early and commit late, interleaved with fast writers:
+    // a position-only reader would see position N+1 and skip N for good.
+    const written: string[] = [];
+    const slowWriter = async (i: number) => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const e = noted(`slow-${i}`);
+        await store.appendWith(client, { aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [e] });
+        await new Promise((r) => setTimeout(r, 20 + (i % 5) * 15));
+        await client.query('COMMIT');
+        written.push(e.eventId);
+      } finally {
+        client.release();
+      }
+    };
+    const fastWriter = async (i: number) => {
+      const e = noted(`fast-${i}`);
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [e] });
+      written.push(e.eventId);
+    };
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? slowWriter(i) : fastWriter(i))));
+
+    await waitFor('the tailing reader to see every event', () => written.every((id) => seen.has(id)), { timeoutMs: 10_000 });
+    tailing = false;
+    await tail;
+    expect(written).toHaveLength(40);
+    for (const id of written) expect(seen.get(id)).toBe(1);
+  });
+});

@@ -1,0 +1,25 @@
+import { Pool } from 'pg';
+import { testSettings } from './test-settings';
+import { uniqueName } from './unique-name';
+
+export interface TestDatabase {
+  pool: Pool;
+  /** A schema of this test's own, dropped by `dispose`. */
+  schema: string;
+  dispose(): Promise<void>;
+}
+
+/** A pool on the configured database and a fresh schema, so tests can run twice and side by side. */
+export async function createTestDatabase(prefix = 'test', poolSize = 10): Promise<TestDatabase> {
+  const pool = new Pool({ connectionString: testSettings().event_store.database_url, max: poolSize });
+  const schema = uniqueName(prefix);
+  await pool.query(`CREATE SCHEMA ${schema}`);
+  return {
+    pool,
+    schema,
+    async dispose() {
+      await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await pool.end();
+    },
+  };
+}

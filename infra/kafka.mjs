@@ -25,7 +25,6 @@ const libsDir = join(CACHE_DIR, 'kafka', `${SCALA_VERSION}-${KAFKA_VERSION}`, 'l
 const stateDir = join(CACHE_DIR, 'run', 'kafka');
 const pidFile = join(stateDir, 'kafka.pid');
 const logFile = join(stateDir, 'kafka.log');
-const dataDir = join(stateDir, 'data');
 const heap = env('KAFKA_HEAP') ?? '512m';
 
 export function kafkaBrokers() {
@@ -79,20 +78,33 @@ function ensureJars() {
   writeFileSync(marker, `${new Date().toISOString()}\n`);
 }
 
-function serverProperties() {
-  const [host, port] = DEFAULT_KAFKA_BROKERS.split(':');
-  const file = join(stateDir, 'server.properties');
+/**
+ * Writes server.properties for a single-node KRaft broker in `dir`, formats its storage if new,
+ * and returns the java arguments that run it. Used for the local broker and by tests that need
+ * a broker of their own to stop and restart.
+ */
+export function prepareBroker({ host, port, controllerPort, dir }) {
+  requireJava();
+  ensureJars();
+  mkdirSync(dir, { recursive: true });
+  const propertiesFile = serverProperties({ host, port, controllerPort, dir });
+  formatStorage(propertiesFile, join(dir, 'data'));
+  return java(['kafka.Kafka', propertiesFile]);
+}
+
+function serverProperties({ host, port, controllerPort, dir }) {
+  const file = join(dir, 'server.properties');
   writeFileSync(file, [
     '# Written by infra/kafka.mjs: single-node KRaft (combined broker + controller) for local development.',
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@${host}:${KAFKA_CONTROLLER_PORT}`,
-    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${KAFKA_CONTROLLER_PORT}`,
+    `controller.quorum.voters=1@${host}:${controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
     `advertised.listeners=PLAINTEXT://${host}:${port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${dataDir}`,
+    `log.dirs=${join(dir, 'data')}`,
     `num.partitions=${partitionCount()}`,
     // Topics are created on purpose (infra up, tests), so a typo in a topic name fails loudly.
     'auto.create.topics.enable=false',
@@ -118,7 +130,7 @@ function java(args) {
   ];
 }
 
-function formatStorage(propertiesFile) {
+function formatStorage(propertiesFile, dataDir) {
   if (existsSync(join(dataDir, 'meta.properties'))) return;
   // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding.
   const clusterId = randomBytes(16).toString('base64url');
@@ -236,14 +248,11 @@ export async function kafkaUp() {
         `Free the port, or if a Kafka already listens there set KAFKA_BROKERS=${DEFAULT_KAFKA_BROKERS} to use it.`);
     }
   }
-  requireJava();
-  ensureJars();
-  const propertiesFile = serverProperties();
-  formatStorage(propertiesFile);
+  const args = prepareBroker({ host, port: Number(port), controllerPort: KAFKA_CONTROLLER_PORT, dir: stateDir });
 
   log('kafka', `starting Kafka ${KAFKA_VERSION} on ${DEFAULT_KAFKA_BROKERS} (heap ${heap}, log ${logFile})`);
   const out = openSync(logFile, 'a');
-  const child = spawn('java', java(['kafka.Kafka', propertiesFile]), { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn('java', args, { detached: true, stdio: ['ignore', out, out] });
   child.unref();
   writePid(pidFile, child.pid);
 

@@ -16,5 +16,6 @@ export {
 } from './lib/event-store.port';
 export { InMemoryEventStore } from './lib/in-memory-event-store';
 export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgres/event-store.migrations';
+export { runMigrations, type Migration } from './lib/postgres/migrations';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';

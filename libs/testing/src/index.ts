@@ -1,3 +1,4 @@
+export { ScratchKafkaBroker } from './lib/scratch-kafka-broker';
 export { createTestDatabase, type TestDatabase } from './lib/test-database';
 export { testSettings, workspaceRoot } from './lib/test-settings';
 export { uniqueName } from './lib/unique-name';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { sqlIdentifier } from './sql-identifier';
+import { runMigrations, type Migration } from './migrations';
 
 export interface EventStoreMigrationOptions {
   /** The service's PostgreSQL schema. */
@@ -8,22 +8,11 @@ export interface EventStoreMigrationOptions {
   partitions: number;
 }
 
-interface Migration {
-  id: number;
-  name: string;
-  sql: (s: string, o: EventStoreMigrationOptions) => string;
-}
-
-/**
- * Append-only list: a released migration is never edited; changes are new entries.
- * They run at start-up inside one transaction holding an advisory lock, so replicas starting
- * together migrate once.
- */
-const migrations: Migration[] = [
+const migrations = (o: EventStoreMigrationOptions): Migration[] => [
   {
     id: 1,
     name: 'events, snapshots, outbox',
-    sql: (s, o) => `
+    sql: (s) => `
       CREATE SEQUENCE ${s}.events_position_seq AS bigint;
 
       -- (aggregate_id, version) is the primary key: the database, not a read-then-check, refuses a
@@ -88,28 +77,5 @@ const migrations: Migration[] = [
 
 /** Creates or upgrades the event store tables in `schema`. Safe to run on every start, concurrently. */
 export async function migrateEventStore(pool: Pool, options: EventStoreMigrationOptions): Promise<void> {
-  const s = sqlIdentifier(options.schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    // Transaction-scoped: released at COMMIT/ROLLBACK even if this process dies.
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway:migrate:${s}`]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-      component text NOT NULL, id integer NOT NULL, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (component, id))`);
-    const { rows } = await client.query<{ id: number }>(`SELECT id FROM ${s}.schema_migrations WHERE component = 'eventstore'`);
-    const applied = new Set(rows.map((r) => r.id));
-    for (const migration of migrations) {
-      if (applied.has(migration.id)) continue;
-      await client.query(migration.sql(s, options));
-      await client.query(`INSERT INTO ${s}.schema_migrations (component, id, name) VALUES ('eventstore', $1, $2)`, [migration.id, migration.name]);
-    }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  await runMigrations(pool, options.schema, 'eventstore', migrations(options));
 }

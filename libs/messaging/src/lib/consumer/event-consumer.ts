@@ -33,6 +33,8 @@ export interface EventConsumerOptions {
   /** First retry delay; doubles per attempt (settings: processing.retry_backoff). */
   retryBackoffMs: number;
   fromBeginning?: boolean;
+  /** How long the group waits for a silent member before reassigning its partitions (kafkajs default 30 s). */
+  sessionTimeoutMs?: number;
   onDeadLettered?: (info: DeadLetterInfo) => void;
   onHandled?: (event: CatalogEvent, durationMs: number) => void;
   onError?: (error: unknown) => void;
@@ -89,7 +91,11 @@ export class EventConsumer {
   async start(): Promise<void> {
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({ groupId: this.options.groupId, allowAutoTopicCreation: false });
+    this.consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      ...(this.options.sessionTimeoutMs ? { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 5) } : {}),
+    });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
     await this.consumer.run({

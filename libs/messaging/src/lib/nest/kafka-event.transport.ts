@@ -6,7 +6,10 @@ import { lastValueFrom } from 'rxjs';
 import { EventConsumer, type EventConsumerOptions, type EventHandlerFn } from '../consumer/event-consumer';
 import { KafkaEventContext } from './kafka-event.context';
 
-export type KafkaEventTransportOptions = Omit<EventConsumerOptions, 'topics'>;
+export type KafkaEventTransportOptions = Omit<EventConsumerOptions, 'topics'> & {
+  /** Where each handled event type is consumed from; the contracts' topic by default. */
+  topicOf?: (eventType: string) => string;
+};
 
 /**
  * A Nest microservice transport for integration events:
@@ -40,8 +43,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       });
     }
-    const topics = [...new Set([...handlers.keys()].map(topicOf))];
-    this.consumer = new EventConsumer(this.kafka, this.pool, { ...this.options, topics }, handlers);
+    const { topicOf: topicFor = topicOf, ...options } = this.options;
+    const topics = [...new Set([...handlers.keys()].map((type) => topicFor(type)))];
+    this.consumer = new EventConsumer(this.kafka, this.pool, { ...options, topics }, handlers);
     this.consumer.start().then(() => callback(), callback);
   }
 

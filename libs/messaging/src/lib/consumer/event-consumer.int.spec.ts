@@ -1,0 +1,162 @@
+import { deadLetterTopic, type EventEnvelope } from '@causeway/contracts';
+import { createTestDatabase, testSettings, uniqueName, waitFor, workspaceRoot, type TestDatabase } from '@causeway/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { toKafkaMessage } from '../kafka-message';
+import { EventConsumer, type EventHandlerFn } from './event-consumer';
+import { migrateMessaging } from './inbox.migrations';
+
+function userCreated(email = `${randomUUID()}@example.com`): EventEnvelope {
+  const userId = randomUUID();
+  return {
+    eventId: randomUUID(),
+    eventType: 'UserCreated',
+    aggregateType: 'User',
+    aggregateId: userId,
+    version: 1,
+    timestamp: new Date().toISOString(),
+    schemaVersion: 2,
+    data: { userId, email, givenName: 'Test', familyName: 'User' },
+    metadata: { correlationId: randomUUID(), causationId: randomUUID(), source: 'consumer-test' },
+  };
+}
+
+describe('EventConsumer (real PostgreSQL and Kafka)', () => {
+  const settings = testSettings();
+  const kafka = new Kafka({ clientId: 'consumer-test', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+  let db: TestDatabase;
+  let admin: Admin;
+  let producer: Producer;
+  let topic: string;
+  const running: Array<{ stop(): Promise<void> }> = [];
+
+  beforeEach(async () => {
+    db = await createTestDatabase('consumer', 20);
+    await migrateMessaging(db.pool, db.schema);
+    await db.pool.query(`CREATE TABLE ${db.schema}.effects (event_id uuid NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+    topic = uniqueName('consumer_test');
+    admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [topic, deadLetterTopic(topic)].map((t) => ({ topic: t, numPartitions: 3, replicationFactor: 1 })) });
+    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [topic, deadLetterTopic(topic)] }).catch(() => undefined);
+    await admin.disconnect();
+    await db.dispose();
+  });
+
+  const effects = async (eventId?: string): Promise<number> =>
+    (await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.effects ${eventId ? 'WHERE event_id = $1' : ''}`, eventId ? [eventId] : [])).rows[0].n;
+
+  const recordEffect: EventHandlerFn = async (event, { transaction }) => {
+    await transaction.query(`INSERT INTO ${db.schema}.effects (event_id) VALUES ($1)`, [event.eventId]);
+  };
+
+  async function startConsumer(handler: EventHandlerFn, maxAttempts = 3): Promise<{ groupId: string }> {
+    const groupId = uniqueName('group');
+    const consumer = new EventConsumer(
+      kafka,
+      db.pool,
+      { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts, retryBackoffMs: 10 },
+      new Map([['UserCreated', handler]]),
+    );
+    await consumer.start();
+    running.push(consumer);
+    return { groupId };
+  }
+
+  it('gives a redelivered event exactly one effect', async () => {
+    await startConsumer(recordEffect);
+    const twice = userCreated();
+    const marker = userCreated();
+    // Same key → same partition → processed in this order.
+    await producer.send({ topic, acks: -1, messages: [toKafkaMessage(twice), toKafkaMessage(twice), { ...toKafkaMessage(marker), key: twice.aggregateId }] });
+    await waitFor('the marker after both copies to be handled', async () => (await effects(marker.eventId)) === 1);
+    expect(await effects(twice.eventId)).toBe(1);
+    const inbox = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.inbox WHERE event_id = $1`, [twice.eventId]);
+    expect(inbox.rows[0].n).toBe(1);
+  });
+
+  it('dead-letters a message after N failed attempts, with its error, and keeps the partition flowing', async () => {
+    const poison = userCreated('poison@example.com');
+    let attempts = 0;
+    const { groupId } = await startConsumer(async (event, context) => {
+      if (event.data.email === 'poison@example.com') {
+        attempts++;
+        throw new Error(`cannot handle ${event.eventId} (attempt ${context.attempt})`);
+      }
+      await recordEffect(event, context);
+    }, 3);
+    const after = userCreated();
+    const invalid = { ...toKafkaMessage(userCreated()), key: poison.aggregateId, value: JSON.stringify({ ...userCreated(), data: { email: 'not-an-email' } }) };
+    await producer.send({ topic, acks: -1, messages: [toKafkaMessage(poison), invalid, { ...toKafkaMessage(after), key: poison.aggregateId }] });
+
+    await waitFor('the message after the poison one to be handled', async () => (await effects(after.eventId)) === 1, { timeoutMs: 20_000 });
+    expect(attempts).toBe(3);
+    expect(await effects(poison.eventId)).toBe(0);
+
+    const dlq = kafka.consumer({ groupId: uniqueName('dlq_reader') });
+    const dead: Array<{ headers: Record<string, string>; value: string }> = [];
+    await dlq.connect();
+    await dlq.subscribe({ topic: deadLetterTopic(topic), fromBeginning: true });
+    await dlq.run({ eachMessage: async ({ message }) => void dead.push({ value: String(message.value), headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])) }) });
+    try {
+      await waitFor('two dead letters', () => dead.length >= 2, { timeoutMs: 20_000 });
+    } finally {
+      await dlq.disconnect();
+    }
+    const [handlerFailure, undecodable] = dead;
+    expect(JSON.parse(handlerFailure.value).eventId).toBe(poison.eventId);
+    expect(handlerFailure.headers).toMatchObject({
+      'dlq-error': `cannot handle ${poison.eventId} (attempt 3)`,
+      'dlq-error-type': 'Error',
+      'dlq-attempts': '3',
+      'dlq-original-topic': topic,
+      'dlq-consumer-group': groupId,
+      'event-id': poison.eventId,
+    });
+    expect(undecodable.headers['dlq-error-type']).toBe('InvalidEventPayloadError');
+    expect(undecodable.headers['dlq-error']).toMatch(/email/);
+    expect(undecodable.headers['dlq-attempts']).toBe('1');
+  });
+
+  it('loses nothing and doubles nothing when a consumer is SIGKILLed mid-batch and restarted', async () => {
+    const events = Array.from({ length: 300 }, () => userCreated());
+    for (let i = 0; i < events.length; i += 100) await producer.send({ topic, acks: -1, messages: events.slice(i, i + 100).map(toKafkaMessage) });
+    const group = uniqueName('killed_group');
+    const child = (): ChildProcess =>
+      spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../../../test/consumer-child.ts')], {
+        cwd: workspaceRoot(),
+        env: { ...process.env, SWC_NODE_PROJECT: join(workspaceRoot(), 'tsconfig.base.json'), DATABASE_URL: settings.event_store.database_url, KAFKA_BROKERS: settings.kafka.brokers.join(','), SCHEMA: db.schema, TOPIC: topic, GROUP: group },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+
+    const first = child();
+    await waitFor('the first consumer to be partway through', async () => (await effects()) >= 60, { timeoutMs: 45_000 });
+    const exited = new Promise((r) => first.once('exit', r));
+    first.kill('SIGKILL');
+    await exited;
+    const handledBeforeKill = await effects();
+    expect(handledBeforeKill).toBeLessThan(300);
+
+    const second = child();
+    try {
+      await waitFor('all 300 events to have their effect', async () => (await effects()) >= 300, { timeoutMs: 60_000 });
+    } finally {
+      const done = new Promise((r) => second.once('exit', r));
+      second.kill('SIGTERM');
+      await done;
+    }
+    const { rows } = await db.pool.query(`SELECT event_id, count(*)::int AS n FROM ${db.schema}.effects GROUP BY event_id HAVING count(*) > 1`);
+    expect(rows).toEqual([]);
+    expect(await effects()).toBe(300);
+    for (const e of events.slice(0, 5)) expect(await effects(e.eventId)).toBe(1);
+  });
+});

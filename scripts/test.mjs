@@ -11,6 +11,6 @@ if (run(root, 'node', ['infra/up.mjs']) !== 0) process.exit(1);
 
 // Extra arguments go to Nx, e.g. `npm test -- --projects=config`.
 const extra = process.argv.slice(2);
-const status = run(root, 'npx', ['nx', 'run-many', '-t', 'lint', 'test', '--outputStyle=static', ...extra], NX_ENV);
+const status = run(root, 'npx', ['nx', 'run-many', '-t', 'lint', 'typecheck', 'test', '--outputStyle=static', ...extra], NX_ENV);
 console.log(`\n[test] ${status === 0 ? 'passed' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)}s`);
 process.exit(status);

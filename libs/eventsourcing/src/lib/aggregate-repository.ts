@@ -41,7 +41,8 @@ export class AggregateRepository<A extends AnyAggregate> {
     return aggregate;
   }
 
-  async save(aggregate: A, context: CausationContext): Promise<AppendResult> {
+  /** `transaction`: append inside the caller's open transaction (see AppendRequest.transaction). */
+  async save(aggregate: A, context: CausationContext, transaction?: unknown): Promise<AppendResult> {
     const pending = aggregate.uncommittedEvents;
     const expectedVersion = aggregate.persistedVersion;
     if (pending.length === 0) return { version: expectedVersion, positions: [], duplicate: false };
@@ -50,6 +51,7 @@ export class AggregateRepository<A extends AnyAggregate> {
       aggregateId: aggregate.id,
       aggregateType: aggregate.aggregateType,
       expectedVersion,
+      transaction,
       events: pending.map((event) => ({
         eventId: randomUUID(),
         eventType: event.type,
@@ -71,7 +73,7 @@ export class AggregateRepository<A extends AnyAggregate> {
           version: result.version,
           schemaVersion: aggregate.snapshotSchemaVersion,
           state: aggregate.snapshotState,
-        })
+        }, transaction)
         .catch((error: unknown) => this.options.onSnapshotError?.(error, aggregate.id));
     }
     return result;

@@ -19,6 +19,11 @@ export interface AppendRequest {
   events: readonly NewEvent[];
   /** Also write outbox rows (same transaction) so the relay publishes these events. Default true. */
   publish?: boolean;
+  /**
+   * Append inside the caller's open transaction (adapter-specific: a pg PoolClient for
+   * PostgresEventStore), so other writes — an email reservation, an inbox row — commit with the events.
+   */
+  transaction?: unknown;
 }
 
 export interface AppendResult {
@@ -67,7 +72,8 @@ export interface EventStore {
   readStream(aggregateId: string, afterVersion?: number): Promise<StoredEvent[]>;
   /** The global log after `checkpoint`, in commit-safe order, at most `limit` events. */
   readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult>;
-  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** With `transaction`, the snapshot commits (or not) with the events it describes. */
+  saveSnapshot(snapshot: Snapshot, transaction?: unknown): Promise<void>;
   loadSnapshot(aggregateId: string): Promise<Snapshot | undefined>;
 }
 

@@ -65,8 +65,8 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     const client = await db.pool.connect();
     try {
       await client.query('BEGIN');
-      expect((await store.appendWith(client, { aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events })).duplicate).toBe(true);
-      await store.appendWith(client, { aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted('y')] });
+      expect((await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events, transaction: client })).duplicate).toBe(true);
+      await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted('y')], transaction: client });
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -97,7 +97,7 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       try {
         await client.query('BEGIN');
         const e = noted(`slow-${i}`);
-        await store.appendWith(client, { aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [e] });
+        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [e], transaction: client });
         await new Promise((r) => setTimeout(r, 20 + (i % 5) * 15));
         await client.query('COMMIT');
         written.push(e.eventId);

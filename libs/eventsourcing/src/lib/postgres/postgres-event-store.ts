@@ -69,15 +69,12 @@ export class PostgresEventStore implements EventStore {
     return this.s;
   }
 
-  async append(request: AppendRequest): Promise<AppendResult> {
-    return this.appendWith(this.pool, request);
-  }
-
   /**
-   * Appends inside the caller's transaction: a consumer records its inbox row and the events it
-   * caused in one commit (exactly one effect per delivered message).
+   * With `request.transaction` (a PoolClient inside BEGIN), appends as part of the caller's
+   * transaction: a consumer records its inbox row and the events it caused in one commit.
    */
-  async appendWith(db: Pool | PoolClient, request: AppendRequest): Promise<AppendResult> {
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const db = (request.transaction as PoolClient | undefined) ?? this.pool;
     const { aggregateId, aggregateType, expectedVersion, events } = request;
     if (events.length === 0) return { version: expectedVersion, positions: [], duplicate: false };
     for (const event of events) this.options.schemas.validate(event.eventType, event.schemaVersion, event.data);
@@ -162,16 +159,28 @@ export class PostgresEventStore implements EventStore {
     return { events, checkpoint: last ? { transactionId: BigInt(last.transaction_id), position: BigInt(last.global_position) } : checkpoint };
   }
 
-  async saveSnapshot(snapshot: Snapshot): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO ${this.s}.snapshots (aggregate_id, aggregate_type, version, schema_version, state)
+  async saveSnapshot(snapshot: Snapshot, transaction?: unknown): Promise<void> {
+    const sql = `INSERT INTO ${this.s}.snapshots (aggregate_id, aggregate_type, version, schema_version, state)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (aggregate_id) DO UPDATE
          SET aggregate_type = EXCLUDED.aggregate_type, version = EXCLUDED.version, schema_version = EXCLUDED.schema_version,
              state = EXCLUDED.state, taken_at = now()
-         WHERE ${this.s}.snapshots.version < EXCLUDED.version`,
-      [snapshot.aggregateId, snapshot.aggregateType, snapshot.version, snapshot.schemaVersion, JSON.stringify(snapshot.state)],
-    );
+         WHERE ${this.s}.snapshots.version < EXCLUDED.version`;
+    const params = [snapshot.aggregateId, snapshot.aggregateType, snapshot.version, snapshot.schemaVersion, JSON.stringify(snapshot.state)];
+    if (!transaction) {
+      await this.pool.query(sql, params);
+      return;
+    }
+    // In the caller's transaction: a failed snapshot must not abort the events' commit.
+    const client = transaction as PoolClient;
+    await client.query('SAVEPOINT causeway_snapshot');
+    try {
+      await client.query(sql, params);
+      await client.query('RELEASE SAVEPOINT causeway_snapshot');
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT causeway_snapshot');
+      throw error;
+    }
   }
 
   async loadSnapshot(aggregateId: string): Promise<Snapshot | undefined> {

@@ -88,7 +88,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     const poison = userCreated('poison@example.com');
     let attempts = 0;
     const { groupId } = await startConsumer(async (event, context) => {
-      if (event.data.email === 'poison@example.com') {
+      if (event.eventType === 'UserCreated' && event.data.email === 'poison@example.com') {
         attempts++;
         throw new Error(`cannot handle ${event.eventId} (attempt ${context.attempt})`);
       }

@@ -17,5 +17,6 @@ export {
 export { InMemoryEventStore } from './lib/in-memory-event-store';
 export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgres/event-store.migrations';
 export { runMigrations, type Migration } from './lib/postgres/migrations';
+export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';

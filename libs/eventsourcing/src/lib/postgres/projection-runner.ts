@@ -1,0 +1,190 @@
+import type { Pool, PoolClient } from 'pg';
+import { Client, type ClientConfig } from 'pg';
+import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
+import { runMigrations } from './migrations';
+import type { PostgresEventStore } from './postgres-event-store';
+import { sqlIdentifier } from './sql-identifier';
+
+/** A read model fed from the service's own event log. */
+export interface Projection {
+  readonly name: string;
+  /** Applied in the transaction that also advances this projection's checkpoint: exactly once per event. */
+  apply(event: StoredEvent, transaction: PoolClient): Promise<void>;
+  /** After the batch committed: invalidate caches, refresh views. Failures here are reported, not retried. */
+  afterCommit?(events: readonly StoredEvent[]): Promise<void>;
+}
+
+export interface ProjectionRunnerOptions {
+  schema: string;
+  batchSize: number;
+  /** Fallback poll; appends that write outbox rows wake the runner at once through NOTIFY. */
+  pollIntervalMs: number;
+  onError?: (error: unknown, projection: string) => void;
+  onProjected?: (projection: string, events: readonly StoredEvent[]) => void;
+}
+
+/** Where a projection stands, for lag metrics and the inspection page. */
+export interface ProjectionStatus {
+  name: string;
+  checkpoint: Checkpoint;
+  updatedAt: Date;
+}
+
+export async function migrateProjections(pool: Pool, schema: string): Promise<void> {
+  await runMigrations(pool, schema, 'projections', [
+    {
+      id: 1,
+      name: 'projection checkpoints',
+      sql: (s) => `
+        CREATE TABLE ${s}.projection_checkpoints (
+          name           text        PRIMARY KEY,
+          transaction_id xid8        NOT NULL DEFAULT '0',
+          position       bigint      NOT NULL DEFAULT 0,
+          updated_at     timestamptz NOT NULL DEFAULT now()
+        );`,
+    },
+  ]);
+}
+
+/**
+ * Catch-up subscription of projections to the event log (the Marten / Emmett model): each batch
+ * is read after the projection's checkpoint with the store's commit-safe readAll, applied and
+ * checkpointed in one transaction. The checkpoint row is locked for the batch, so replicas of a
+ * service never apply the same event twice; a crash mid-batch rolls the batch back.
+ */
+export class ProjectionRunner {
+  private readonly s: string;
+  private readonly projections: Projection[] = [];
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private listener: Client | undefined;
+  private wake: (() => void) | undefined;
+  private woken = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: PostgresEventStore,
+    private readonly listenConnection: ClientConfig,
+    private readonly options: ProjectionRunnerOptions,
+  ) {
+    this.s = sqlIdentifier(options.schema);
+  }
+
+  register(projection: Projection): this {
+    this.projections.push(projection);
+    return this;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.pool.query(
+      `INSERT INTO ${this.s}.projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
+      [this.projections.map((p) => p.name)],
+    );
+    this.running = true;
+    await this.listen();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.notify();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+
+  async status(): Promise<ProjectionStatus[]> {
+    const { rows } = await this.pool.query<{ name: string; transaction_id: string; position: string; updated_at: Date }>(
+      `SELECT name, transaction_id::text, position, updated_at FROM ${this.s}.projection_checkpoints ORDER BY name`,
+    );
+    return rows.map((r) => ({ name: r.name, checkpoint: { transactionId: BigInt(r.transaction_id), position: BigInt(r.position) }, updatedAt: r.updated_at }));
+  }
+
+  /** Projects everything committed so far (tests, the replay CLI). */
+  async catchUp(): Promise<void> {
+    for (const projection of this.projections) while ((await this.projectBatch(projection)) > 0);
+  }
+
+  private async listen(): Promise<void> {
+    try {
+      const client = new Client(this.listenConnection);
+      client.on('notification', () => this.notify());
+      client.on('error', (error) => this.options.onError?.(error, '(listener)'));
+      await client.connect();
+      await client.query(`LISTEN ${this.s}_outbox`);
+      this.listener = client;
+    } catch (error) {
+      // Without NOTIFY the runner still works on its polling interval.
+      this.options.onError?.(error, '(listener)');
+    }
+  }
+
+  private notify(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let projected = 0;
+      for (const projection of this.projections) {
+        try {
+          projected += await this.projectBatch(projection);
+        } catch (error) {
+          this.options.onError?.(error, projection.name);
+        }
+      }
+      if (projected === 0) await this.sleep(this.options.pollIntervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private async projectBatch(projection: Projection): Promise<number> {
+    const client = await this.pool.connect();
+    let events: StoredEvent[] = [];
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ transaction_id: string; position: string }>(
+        `SELECT transaction_id::text, position FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`,
+        [projection.name],
+      );
+      const checkpoint = rows[0] ? { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) } : START;
+      const batch = await this.store.readAll(checkpoint, this.options.batchSize);
+      events = batch.events;
+      if (events.length === 0) {
+        await client.query('ROLLBACK');
+        return 0;
+      }
+      for (const event of events) await projection.apply(event, client);
+      await client.query(
+        `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`,
+        [projection.name, batch.checkpoint.transactionId.toString(), batch.checkpoint.position.toString()],
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    this.options.onProjected?.(projection.name, events);
+    await projection.afterCommit?.(events).catch((error: unknown) => this.options.onError?.(error, projection.name));
+    return events.length;
+  }
+}

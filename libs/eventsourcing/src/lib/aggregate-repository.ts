@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@causeway/contracts';
 import type { Aggregate, DomainEvent } from './aggregate';
+import { AggregateNotFoundError, ConcurrencyConflictError } from './errors';
 import type { AppendResult, EventSchemas, EventStore } from './event-store.port';
 
 type AnyAggregate = Aggregate<unknown, unknown, DomainEvent>;
@@ -42,6 +43,14 @@ export class AggregateRepository<A extends AnyAggregate> {
   }
 
   /** `transaction`: append inside the caller's open transaction (see AppendRequest.transaction). */
+  /** Loads an aggregate that must exist, at the version the caller last saw (If-Match) when given. */
+  async loadExisting(id: string, expectedVersion?: number): Promise<A> {
+    const aggregate = await this.load(id);
+    if (!aggregate.exists) throw new AggregateNotFoundError(aggregate.aggregateType, id);
+    if (expectedVersion !== undefined && aggregate.version !== expectedVersion) throw new ConcurrencyConflictError(id, expectedVersion, aggregate.version);
+    return aggregate;
+  }
+
   async save(aggregate: A, context: CausationContext, transaction?: unknown): Promise<AppendResult> {
     const pending = aggregate.uncommittedEvents;
     const expectedVersion = aggregate.persistedVersion;

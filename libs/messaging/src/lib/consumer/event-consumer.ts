@@ -1,6 +1,6 @@
 import { deadLetterTopic, parseEventEnvelope, type CatalogEvent } from '@causeway/contracts';
 import { sqlIdentifier } from '@causeway/eventsourcing';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { headerValue } from '../kafka-message';
 
@@ -89,7 +89,7 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
     this.consumer = this.kafka.consumer({
       groupId: this.options.groupId,

@@ -43,6 +43,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       });
     }
+    if (handlers.size === 0) {
+      callback(); // an app without @EventPattern handlers consumes nothing
+      return;
+    }
     const { topicOf: topicFor = topicOf, ...options } = this.options;
     const topics = [...new Set([...handlers.keys()].map((type) => topicFor(type)))];
     this.consumer = new EventConsumer(this.kafka, this.pool, { ...options, topics }, handlers);

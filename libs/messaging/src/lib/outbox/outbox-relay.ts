@@ -1,5 +1,5 @@
 import { sqlIdentifier, type StoredEvent } from '@causeway/eventsourcing';
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
 
@@ -108,7 +108,7 @@ export class OutboxRelay {
     this.active = true;
     client.on('notification', () => this.wakeUp.notify());
     await client.query(`LISTEN ${this.s}_outbox`);
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
 
     while (this.running) {

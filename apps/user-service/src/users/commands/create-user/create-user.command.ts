@@ -1,0 +1,13 @@
+import { Command } from '@nestjs/cqrs';
+import type { CommandResult } from '../command-result';
+
+export class CreateUser extends Command<CommandResult> {
+  constructor(
+    readonly userId: string,
+    readonly email: string,
+    readonly givenName: string,
+    readonly familyName: string,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,92 @@
+import { etag, parseIfMatch } from '@causeway/service-runtime';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { CommandResult } from './commands/command-result';
+import { CreateUser } from './commands/create-user/create-user.command';
+import { CreateUserDto } from './commands/create-user/create-user.dto';
+import { DeleteUser } from './commands/delete-user/delete-user.command';
+import { UpdateUser } from './commands/update-user/update-user.command';
+import { UpdateUserDto } from './commands/update-user/update-user.dto';
+import { GetUserStats, type UserStats } from './queries/get-user-stats/get-user-stats.query';
+import { GetUserDto } from './queries/get-user/get-user.dto';
+import { GetUser } from './queries/get-user/get-user.query';
+import { ListUsersDto } from './queries/list-users/list-users.dto';
+import { ListUsers, type UserPage } from './queries/list-users/list-users.query';
+import { UserView } from './queries/user.view';
+
+/** How long GET waits for the read model to reach ?minVersion before answering 202. */
+const READ_YOUR_WRITES_WAIT_MS = 2_000;
+
+@ApiTags('users')
+@Controller('users')
+export class UsersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: CommandResult })
+  @ApiConflictResponse({ description: 'email already in use' })
+  async create(@Body() dto: CreateUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<CommandResult> {
+    const result = await this.commands.execute(new CreateUser(randomUUID(), dto.email, dto.givenName, dto.familyName));
+    reply.status(201).header('etag', etag(result.version)).header('location', `/users/${result.id}`);
+    return result;
+  }
+
+  @Get('stats')
+  stats(): Promise<UserStats> {
+    return this.queries.execute(new GetUserStats());
+  }
+
+  @Get()
+  list(@Query() query: ListUsersDto): Promise<UserPage> {
+    return this.queries.execute(new ListUsers({ status: query.status, email: query.email }, query.limit ?? 20, query.cursor));
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: UserView })
+  @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
+  @ApiNotFoundResponse()
+  async get(@Param('id', ParseUUIDPipe) id: string, @Query() { minVersion }: GetUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | object> {
+    let { user, cached } = await this.queries.execute(new GetUser(id));
+    if (minVersion !== undefined && (user?.version ?? 0) < minVersion) {
+      const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
+      while ((user?.version ?? 0) < minVersion && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        ({ user, cached } = await this.queries.execute(new GetUser(id, true)));
+      }
+      if ((user?.version ?? 0) < minVersion) {
+        reply.status(202);
+        return { statusCode: 202, message: `not yet visible: the view is at version ${user?.version ?? 0}, you asked for ${minVersion}; retry`, details: { currentVersion: user?.version ?? 0, minVersion } };
+      }
+    }
+    if (!user) throw new NotFoundException(`User ${id} not found`);
+    reply.header('etag', etag(user.version)).header('x-cache', cached ? 'hit' : 'miss');
+    return user;
+  }
+
+  @Patch(':id')
+  @ApiHeader({ name: 'If-Match', required: false, description: 'ETag from a previous response: a stale one makes this a 409' })
+  @ApiOkResponse({ type: CommandResult })
+  @ApiConflictResponse()
+  @ApiUnprocessableEntityResponse()
+  async update(@Param('id', ParseUUIDPipe) id: string, @Body() dto: UpdateUserDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<CommandResult> {
+    const result = await this.commands.execute(new UpdateUser(id, dto, parseIfMatch(ifMatch)));
+    reply.header('etag', etag(result.version));
+    return result;
+  }
+
+  @Delete(':id')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiOkResponse({ type: CommandResult })
+  async delete(@Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<CommandResult> {
+    const result = await this.commands.execute(new DeleteUser(id, parseIfMatch(ifMatch)));
+    reply.header('etag', etag(result.version));
+    return result;
+  }
+}

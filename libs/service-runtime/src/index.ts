@@ -1,0 +1,14 @@
+export { AuditTrail, type AuditEntry } from './lib/audit/audit-trail';
+export { QueryCache, type CacheStats } from './lib/cache/query-cache';
+export { HealthController } from './lib/health/health.controller';
+export { bootstrapService, createHttpApp, serveOpenApi } from './lib/http/bootstrap';
+export { errorBody, type ErrorBody } from './lib/http/error-body';
+export { ErrorFilter, toErrorBody } from './lib/http/error.filter';
+export { validationPipe, type FieldError } from './lib/http/validation';
+export { ACTOR_HEADER, CORRELATION_HEADER, commandCausation, currentContext, reactionCausation, runWithContext, type RequestContext } from './lib/request-context';
+export type { ServiceDefinition } from './lib/service-definition';
+export { ServiceLifecycle } from './lib/service-lifecycle';
+export { repositoryProvider, ServiceRuntimeModule, type ServiceRuntimeOptions } from './lib/service-runtime.module';
+export { EVENT_STORE, KAFKA, PG_POOL, REDIS, SERVICE, SETTINGS } from './lib/tokens';
+export { inTransaction } from './lib/transaction';
+export { etag, parseIfMatch } from './lib/http/etag';

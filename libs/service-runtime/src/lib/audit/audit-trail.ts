@@ -1,0 +1,69 @@
+import type { EventStore } from '@causeway/eventsourcing';
+import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { currentContext } from '../request-context';
+
+export interface AuditEntry {
+  command: string;
+  targetId?: string;
+  outcome: 'accepted' | 'rejected';
+  reason?: string;
+  commandId: string;
+}
+
+/**
+ * Who ran which command, and whether it was accepted (ARCHITECTURE §2): a CommandAudited event
+ * per command, each its own one-event stream, published through the outbox to audit_events.
+ */
+export class AuditTrail {
+  private readonly logger = new Logger('AuditTrail');
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly source: string,
+  ) {}
+
+  /**
+   * Runs a command and records its outcome. A failed audit write is logged, not thrown: the
+   * command has committed by then, and an error would make the client retry it.
+   */
+  async run<T>(command: string, targetId: string | undefined, commandId: string, execute: () => Promise<T>): Promise<T> {
+    try {
+      const result = await execute();
+      await this.record({ command, targetId, commandId, outcome: 'accepted' });
+      return result;
+    } catch (error) {
+      await this.record({ command, targetId, commandId, outcome: 'rejected', reason: (error as Error).message });
+      throw error;
+    }
+  }
+
+  async record(entry: AuditEntry): Promise<void> {
+    await this.append(entry).catch((error: Error) => this.logger.error(`audit of ${entry.command} ${entry.commandId} failed: ${error.message}`));
+  }
+
+  private async append(entry: AuditEntry): Promise<void> {
+    const context = currentContext();
+    const actor = context?.actor ?? 'anonymous';
+    await this.store.append({
+      aggregateId: randomUUID(),
+      aggregateType: 'Audit',
+      expectedVersion: 0,
+      events: [
+        {
+          eventId: randomUUID(),
+          eventType: 'CommandAudited',
+          schemaVersion: 1,
+          data: {
+            actor,
+            command: entry.command,
+            outcome: entry.outcome,
+            ...(entry.targetId ? { targetId: entry.targetId } : {}),
+            ...(entry.reason ? { reason: entry.reason.slice(0, 500) } : {}),
+          },
+          metadata: { correlationId: context?.correlationId ?? entry.commandId, causationId: entry.commandId, source: this.source },
+        },
+      ],
+    });
+  }
+}

@@ -1,0 +1,36 @@
+import { AggregateNotFoundError, ConcurrencyConflictError, DomainRuleViolation } from '@causeway/eventsourcing';
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { errorBody, type ErrorBody } from './error-body';
+
+/** Domain errors → status codes (STYLE: the edge maps, the domain stays HTTP-free). */
+export function toErrorBody(error: unknown): ErrorBody {
+  if (error instanceof ConcurrencyConflictError) {
+    return errorBody(409, error.message, { expectedVersion: error.expectedVersion, actualVersion: error.actualVersion });
+  }
+  if (error instanceof DomainRuleViolation) return errorBody(422, error.message, { code: error.code });
+  if (error instanceof AggregateNotFoundError) return errorBody(404, error.message);
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    if (typeof response === 'string') return errorBody(status, response);
+    const { message, details } = response as { message?: unknown; details?: unknown };
+    const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message;
+    return errorBody(status, text, details);
+  }
+  // Fastify's own errors (malformed JSON, body too large, wrong content type) carry their status.
+  const status = (error as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return errorBody(status, (error as Error).message);
+  return errorBody(500, 'Internal server error');
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const body = toErrorBody(error);
+    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
+    host.switchToHttp().getResponse<FastifyReply>().status(body.statusCode).send(body);
+  }
+}

@@ -1,0 +1,134 @@
+import { createHttpApp, EVENT_STORE, QueryCache } from '@causeway/service-runtime';
+import { testSettings, uniqueName, waitFor } from '@causeway/testing';
+import type { PostgresEventStore } from '@causeway/eventsourcing';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Pool } from 'pg';
+import { AppModule } from '../src/app.module';
+
+/**
+ * The user-service in-process against real PostgreSQL, Kafka and Redis, in a schema of its own:
+ * command → events stored → published → projected → query → cache hit → update invalidates.
+ */
+describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
+  const settings = testSettings();
+  const schema = uniqueName('user_it');
+  const kafka = new Kafka({ clientId: 'user-service-it', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+  const published = new Map<string, { eventType: string; headers: Record<string, string> }>();
+  let app: NestFastifyApplication;
+  let consumer: Consumer;
+
+  const http = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: object, headers: Record<string, string> = {}) =>
+    app.getHttpAdapter().getInstance().inject({ method, url, payload: body, headers });
+
+  beforeAll(async () => {
+    consumer = kafka.consumer({ groupId: uniqueName('user_it_reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'user_events', fromBeginning: false });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const event = JSON.parse(String(message.value));
+        published.set(event.eventId, { eventType: event.eventType, headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])) });
+      },
+    });
+    await waitFor('the reader to be assigned partitions', async () => (await kafka.admin().describeGroups([])).groups !== undefined);
+    app = await createHttpApp(AppModule.register({ schema, settings }), settings.http.body_limit_bytes);
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await consumer?.disconnect();
+    const pool = new Pool({ connectionString: settings.event_store.database_url });
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await pool.end();
+  });
+
+  it('creates a user: event stored with metadata, published to user_events, projected, cached, invalidated by an update', async () => {
+    const created = await http('POST', '/users', { email: 'Ada@Example.com', givenName: 'Ada', familyName: 'Lovelace' }, { 'x-correlation-id': 'corr-user-it' });
+    expect(created.statusCode).toBe(201);
+    const { id, version } = created.json();
+    expect(version).toBe(1);
+    expect(created.headers['etag']).toBe('"1"');
+    expect(created.headers['x-correlation-id']).toBe('corr-user-it');
+
+    const store = app.get<PostgresEventStore>(EVENT_STORE);
+    const [event] = await store.readStream(id);
+    expect(event).toMatchObject({ eventType: 'UserCreated', version: 1, data: { email: 'ada@example.com', givenName: 'Ada' }, metadata: { correlationId: 'corr-user-it', source: 'user-service' } });
+
+    await waitFor('UserCreated on Kafka', () => published.get(event.eventId), { timeoutMs: 15_000 });
+    expect(published.get(event.eventId)?.headers['correlation-id']).toBe('corr-user-it');
+
+    const first = await http('GET', `/users/${id}?minVersion=1`);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({ id, email: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', status: 'active', version: 1 });
+    expect(first.headers['etag']).toBe('"1"');
+
+    const cache = app.get(QueryCache);
+    const hitsBefore = cache.stats.hits;
+    const second = await http('GET', `/users/${id}`);
+    expect(second.headers['x-cache']).toBe('hit');
+    expect(cache.stats.hits).toBe(hitsBefore + 1);
+
+    const updated = await http('PATCH', `/users/${id}`, { givenName: 'Augusta Ada' }, { 'if-match': '"1"' });
+    expect(updated.statusCode).toBe(200);
+    expect(updated.json()).toEqual({ id, version: 2 });
+    // The projection's commit invalidates the cache entry: the next read is a miss with the new name.
+    await waitFor('the update to reach the view', async () => {
+      const view = await http('GET', `/users/${id}`);
+      return view.json().version === 2 && view;
+    });
+    const after = await http('GET', `/users/${id}`);
+    expect(after.json()).toMatchObject({ givenName: 'Augusta Ada', version: 2 });
+  });
+
+  it('refuses a second user with the same email, even under concurrency (409), and frees it on delete', async () => {
+    const attempts = await Promise.all(Array.from({ length: 8 }, () => http('POST', '/users', { email: 'race@example.com', givenName: 'R', familyName: 'C' })));
+    const statuses = attempts.map((r) => r.statusCode).sort();
+    expect(statuses).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    const winner = attempts.find((r) => r.statusCode === 201)!.json();
+    expect(attempts.find((r) => r.statusCode === 409)!.json()).toMatchObject({ statusCode: 409, error: 'Conflict', details: [{ field: 'email', errors: ['already in use'] }] });
+
+    const stale = await http('DELETE', `/users/${winner.id}`, undefined, { 'if-match': '"7"' });
+    expect(stale.statusCode).toBe(409);
+    expect(stale.json()).toMatchObject({ details: { expectedVersion: 7, actualVersion: 1 } });
+    expect((await http('DELETE', `/users/${winner.id}`, undefined, { 'if-match': '"1"' })).statusCode).toBe(200);
+    expect((await http('PATCH', `/users/${winner.id}`, { givenName: 'X' })).json()).toMatchObject({ statusCode: 422, details: { code: 'user_deleted' } });
+    expect((await http('POST', '/users', { email: 'race@example.com', givenName: 'R2', familyName: 'C' })).statusCode).toBe(201);
+  });
+
+  it('lists with filters and a stable cursor, and counts sign-ups in user_stats', async () => {
+    for (let i = 0; i < 5; i++) expect((await http('POST', '/users', { email: `list${i}@example.com`, givenName: `L${i}`, familyName: 'S' })).statusCode).toBe(201);
+    await waitFor('the list to show the new users', async () => (await http('GET', '/users?limit=100')).json().items.filter((u: { email: string }) => u.email.startsWith('list')).length === 5);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await http('GET', `/users?status=active&limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      seen.push(...page.items.map((u: { email: string }) => u.email));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.filter((e) => e.startsWith('list'))).toEqual(['list0@example.com', 'list1@example.com', 'list2@example.com', 'list3@example.com', 'list4@example.com']);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect((await http('GET', '/users?cursor=garbage')).statusCode).toBe(400);
+
+    await waitFor('user_stats refreshed', async () => {
+      const stats = (await http('GET', '/users/stats')).json();
+      return stats.byStatus.active >= 5 && stats;
+    });
+    const stats = (await http('GET', '/users/stats')).json();
+    expect(stats.signupsPerDay.at(-1)).toEqual({ day: new Date().toISOString().slice(0, 10), count: expect.any(Number) });
+  });
+
+  it('answers 202 when the view cannot reach minVersion in time, 404 for an unknown user, 400 for bad input', async () => {
+    const { id } = (await http('POST', '/users', { email: 'ryw@example.com', givenName: 'R', familyName: 'W' })).json();
+    const ahead = await http('GET', `/users/${id}?minVersion=5`);
+    expect(ahead.statusCode).toBe(202);
+    expect(ahead.json()).toMatchObject({ details: { currentVersion: 1, minVersion: 5 } });
+    expect((await http('GET', '/users/7a1f2c3e-1111-4c36-9f5b-0a9c7a4f5d11')).statusCode).toBe(404);
+    expect((await http('GET', '/users/not-a-uuid')).statusCode).toBe(400);
+    const bad = await http('POST', '/users', { email: 'nope', givenName: '', familyName: 'x', admin: true });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().details.map((d: { field: string }) => d.field).sort()).toEqual(['admin', 'email', 'givenName']);
+  });
+});

@@ -8,6 +8,9 @@ const moduleNameMapper = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias.replace('*', '(.*)')}$`, join(__dirname, target.replace('*', '$1'))]),
 );
 
+// Tests log warnings and errors only, unless LOG_LEVEL says otherwise.
+process.env.LOG_LEVEL ??= 'warn';
+
 module.exports = {
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],

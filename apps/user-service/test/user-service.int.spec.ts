@@ -32,7 +32,7 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
       },
     });
     await waitFor('the reader to be assigned partitions', async () => (await kafka.admin().describeGroups([])).groups !== undefined);
-    app = await createHttpApp(AppModule.register({ schema, settings }), settings.http.body_limit_bytes);
+    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
   });

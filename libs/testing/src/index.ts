@@ -1,4 +1,5 @@
-export { ScratchKafkaBroker } from './lib/scratch-kafka-broker';
+export { freePort, ScratchKafkaBroker } from './lib/scratch-kafka-broker';
+export { startServiceProcess, type ServiceProcess } from './lib/service-process';
 export { createTestDatabase, type TestDatabase } from './lib/test-database';
 export { testSettings, workspaceRoot } from './lib/test-settings';
 export { uniqueName } from './lib/unique-name';

@@ -43,6 +43,8 @@ export const settingsSchema = z.object({
   kafka: z.strictObject({
     brokers: brokerList,
     client_id: z.string().min(1),
+    /** Prepended to every consumer group (tests and parallel stacks use their own groups). */
+    group_prefix: z.string(),
     topic_partitions: positiveInt,
     retention: duration,
   }),
@@ -87,6 +89,13 @@ export const settingsSchema = z.object({
     notification_service_port: port,
     request_timeout: duration,
     body_limit_bytes: positiveInt,
+  }),
+  /** Where the gateway finds each service. */
+  services: z.strictObject({
+    user_service_url: url(['http:', 'https:']),
+    order_service_url: url(['http:', 'https:']),
+    payment_service_url: url(['http:', 'https:']),
+    notification_service_url: url(['http:', 'https:']),
   }),
 });
 

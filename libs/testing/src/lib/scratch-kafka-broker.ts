@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { waitFor } from './wait-for';
 import { workspaceRoot } from './test-settings';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,6 +1,6 @@
-import { loadSettings } from '@causeway/config';
+import { loadSettings, type Settings } from '@causeway/config';
 import { KafkaEventTransport } from '@causeway/messaging';
-import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -17,9 +17,20 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The same HTTP conventions on every app: errors, validation, body limit, correlation ids. */
-export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, bodyLimit: number): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter({ bodyLimit }), { bufferLogs: false });
+const LOG_LEVELS: Record<Settings['logging']['level'], LogLevel[]> = {
+  fatal: ['fatal'],
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  info: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
+  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+/** The same HTTP conventions on every app: errors, validation, body limit, correlation ids, log level. */
+export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, settings: Settings): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter({ bodyLimit: settings.http.body_limit_bytes }), {
+    logger: LOG_LEVELS[settings.logging.level],
+  });
   app.useGlobalFilters(new ErrorFilter());
   app.useGlobalPipes(validationPipe());
   const fastify = app.getHttpAdapter().getInstance();
@@ -48,12 +59,12 @@ export function serveOpenApi(app: INestApplication, title: string, path: string)
  */
 export async function bootstrapService(rootModule: Type<unknown> | DynamicModule, service: ServiceDefinition): Promise<NestFastifyApplication> {
   const settings = loadSettings();
-  const app = await createHttpApp(rootModule, settings.http.body_limit_bytes);
+  const app = await createHttpApp(rootModule, settings);
   serveOpenApi(app, service.name, '/openapi.json');
   app.connectMicroservice(
     {
       strategy: new KafkaEventTransport(app.get<Kafka>(KAFKA), app.get<Pool>(PG_POOL), {
-        groupId: service.consumerGroup,
+        groupId: `${settings.kafka.group_prefix}${service.consumerGroup}`,
         schema: service.schema,
         workerThreads: settings.processing.worker_threads,
         batchSize: settings.processing.batch_size,

@@ -1,0 +1,49 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { workspaceRoot } from './test-settings';
+import { waitFor } from './wait-for';
+
+export interface ServiceProcess {
+  url: string;
+  /** SIGTERM and wait: a graceful shutdown. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait: a crash. */
+  kill(): Promise<void>;
+  logs(): string;
+}
+
+/**
+ * Runs an app (apps/<name>/src/main.ts) as a process of its own, from source through
+ * @swc-node/register, and waits until its /health/ready answers 200.
+ */
+export async function startServiceProcess(app: string, port: number, env: Record<string, string>): Promise<ServiceProcess> {
+  const root = workspaceRoot();
+  const logFile = join(mkdtempSync(join(tmpdir(), `causeway-${app}-`)), 'output.log');
+  const out = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'apps', app, 'src', 'main.ts')], {
+    cwd: root,
+    env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
+    stdio: ['ignore', out, out],
+  });
+  closeSync(out);
+  const url = `http://127.0.0.1:${port}`;
+  const logs = () => readFileSync(logFile, 'utf8');
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = async (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+    await exited;
+  };
+  try {
+    await waitFor(`${app} to be ready on ${url}`, async () => {
+      if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${logs().slice(-3000)}`);
+      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+      return response?.status === 200;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+  } catch (error) {
+    await signal('SIGKILL');
+    throw error;
+  }
+  return { url, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL'), logs };
+}

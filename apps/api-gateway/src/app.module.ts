@@ -1,0 +1,19 @@
+import { loadSettings, type Settings } from '@causeway/config';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { DocsController } from './docs/docs.controller';
+import { OpenApiAggregator } from './docs/openapi-aggregator';
+import { GATEWAY_SETTINGS } from './gateway.tokens';
+import { HealthController } from './health/health.controller';
+import { ProxyController } from './proxy/proxy.controller';
+import { ServiceProxy } from './proxy/service-proxy';
+
+@Module({})
+export class AppModule {
+  static register(settings: Settings = loadSettings()): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [ProxyController, DocsController, HealthController],
+      providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, OpenApiAggregator],
+    };
+  }
+}

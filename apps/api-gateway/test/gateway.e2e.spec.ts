@@ -1,0 +1,153 @@
+import { freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
+import { Client } from 'pg';
+
+/**
+ * The gateway and user-service as separate processes on real PostgreSQL, Kafka and Redis, in a
+ * database of this test's own, spoken to over real HTTP.
+ */
+describe('API gateway → user-service (e2e)', () => {
+  const settings = testSettings();
+  const database = uniqueName('causeway_e2e');
+  const databaseUrl = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${database}` }).toString();
+  let userService: ServiceProcess;
+  let gateway: ServiceProcess;
+  let api: string;
+
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: settings.event_store.database_url });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${api}${path}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${database}`);
+    const userPort = await freePort();
+    const gatewayPort = await freePort();
+    const env = { DATABASE_URL: databaseUrl, KAFKA_GROUP_PREFIX: `${database}_`, LOG_LEVEL: 'warn' };
+    userService = await startServiceProcess('user-service', userPort, { ...env, CAUSEWAY__HTTP__USER_SERVICE_PORT: String(userPort) });
+    gateway = await startServiceProcess('api-gateway', gatewayPort, {
+      ...env,
+      PORT: String(gatewayPort),
+      USER_SERVICE_URL: userService.url,
+      CAUSEWAY__HTTP__BODY_LIMIT_BYTES: '16384',
+      CAUSEWAY__HTTP__REQUEST_TIMEOUT: '3s',
+    });
+    api = `${gateway.url}/api`;
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await userService?.stop();
+    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  it('creates, reads, updates, lists, counts and deletes a user', async () => {
+    const created = await call('POST', '/users', { email: 'e2e@example.com', givenName: 'Edsger', familyName: 'Dijkstra' }, { 'x-correlation-id': 'e2e-corr-1' });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('x-correlation-id')).toBe('e2e-corr-1');
+    expect(created.headers.get('etag')).toBe('"1"');
+    const { id, version } = await created.json();
+    expect(created.headers.get('location')).toBe(`/api/users/${id}`);
+    expect(version).toBe(1);
+
+    const read = await call('GET', `/users/${id}?minVersion=1`);
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({ id, email: 'e2e@example.com', givenName: 'Edsger', status: 'active', version: 1 });
+
+    const updated = await call('PATCH', `/users/${id}`, { familyName: 'W. Dijkstra' }, { 'if-match': '"1"' });
+    expect(updated.status).toBe(200);
+    expect(updated.headers.get('etag')).toBe('"2"');
+    expect((await (await call('GET', `/users/${id}?minVersion=2`)).json()).familyName).toBe('W. Dijkstra');
+
+    await waitFor('the list to include the user', async () => (await (await call('GET', '/users?email=e2e@example.com')).json()).items.length === 1);
+    await waitFor('stats to count the sign-up', async () => (await (await call('GET', '/users/stats')).json()).byStatus.active >= 1);
+
+    const deleted = await call('DELETE', `/users/${id}`, undefined, { 'if-match': '"2"' });
+    expect(deleted.status).toBe(200);
+    expect((await (await call('GET', `/users/${id}?minVersion=3`)).json()).status).toBe('deleted');
+
+    // The correlation id given at the edge is on the stored event.
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    const { rows } = await client.query(`SELECT metadata->>'correlationId' AS c FROM user_service.events WHERE aggregate_id = $1 AND version = 1`, [id]);
+    await client.end();
+    expect(rows[0].c).toBe('e2e-corr-1');
+  });
+
+  it('generates a correlation id when the client sends none, and returns it', async () => {
+    const response = await call('GET', '/users?limit=1');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it.each([
+    ['email missing', { givenName: 'A', familyName: 'B' }, 'email'],
+    ['email not an email', { email: 'not-an-email', givenName: 'A', familyName: 'B' }, 'email'],
+    ['email too long', { email: `${'a'.repeat(250)}@example.com`, givenName: 'A', familyName: 'B' }, 'email'],
+    ['givenName empty', { email: 'a@example.com', givenName: '', familyName: 'B' }, 'givenName'],
+    ['givenName too long', { email: 'a@example.com', givenName: 'x'.repeat(101), familyName: 'B' }, 'givenName'],
+    ['givenName not a string', { email: 'a@example.com', givenName: 42, familyName: 'B' }, 'givenName'],
+    ['familyName missing', { email: 'a@example.com', givenName: 'A' }, 'familyName'],
+    ['unknown field', { email: 'a@example.com', givenName: 'A', familyName: 'B', role: 'admin' }, 'role'],
+  ])('rejects %s with 400 naming the field', async (_case, body, field) => {
+    const response = await call('POST', '/users', body);
+    expect(response.status).toBe(400);
+    const error = await response.json();
+    expect(error).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    expect(error.details.map((d: { field: string }) => d.field)).toContain(field);
+    expect(error.message).toContain(field);
+  });
+
+  it('answers 409 to a stale If-Match, 404 to an unknown user, 422 to a rule violation', async () => {
+    const { id } = await (await call('POST', '/users', { email: 'stale@example.com', givenName: 'S', familyName: 'T' })).json();
+    expect((await call('PATCH', `/users/${id}`, { givenName: 'U' }, { 'if-match': '"1"' })).status).toBe(200);
+    const stale = await call('PATCH', `/users/${id}`, { givenName: 'V' }, { 'if-match': '"1"' });
+    expect(stale.status).toBe(409);
+    expect(await stale.json()).toMatchObject({ statusCode: 409, error: 'Conflict', details: { expectedVersion: 1, actualVersion: 2 } });
+
+    const missing = await call('GET', '/users/3f1c2d7e-0000-4c36-9f5b-0a9c7a4f5d11');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
+
+    expect((await call('DELETE', `/users/${id}`)).status).toBe(200);
+    const afterDelete = await call('DELETE', `/users/${id}`);
+    expect(afterDelete.status).toBe(422);
+    expect(await afterDelete.json()).toMatchObject({ statusCode: 422, details: { code: 'user_deleted' } });
+  });
+
+  it('rejects malformed JSON with 400 and an oversized body with 413, as JSON errors', async () => {
+    const malformed = await call('POST', '/users', '{"email": "x@example.com", ');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+
+    const oversized = await call('POST', '/users', { email: 'big@example.com', givenName: 'B', familyName: 'x'.repeat(20_000) });
+    expect(oversized.status).toBe(413);
+    expect(await oversized.json()).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+  });
+
+  it('publishes the OpenAPI document of the public API at /api/docs', async () => {
+    const response = await call('GET', '/docs');
+    expect(response.status).toBe(200);
+    const document = await response.json();
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/users', '/api/users/{id}', '/api/users/stats']));
+    expect(document.components.schemas.CreateUserDto.required).toEqual(expect.arrayContaining(['email', 'givenName', 'familyName']));
+  });
+
+  it('answers 503 with a JSON error when the service is down, never a 500', async () => {
+    await userService.stop();
+    const response = await call('GET', '/users?limit=1');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'user-service is unavailable' });
+  });
+});

@@ -1,5 +1,9 @@
-// "Install if needed": run `npm ci` when node_modules is missing or older than package-lock.json.
+// "Install if needed": install when node_modules is missing or older than package-lock.json.
 // Uses nothing outside Node itself, because it runs before anything is installed.
+//
+// `npm install` rather than `npm ci`: the lock pins every version either way, but npm 11 leaves
+// some platform-only optional packages (sass-embedded-*, pulled in by @nx/webpack) out of the
+// lock, and `npm ci` then refuses the lock as out of sync while `npm install` installs from it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,10 +12,10 @@ export function ensureInstalled(root) {
   const lock = join(root, 'package-lock.json');
   const marker = join(root, 'node_modules', '.package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  console.log('[setup] installing npm packages (npm ci)');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  console.log('[setup] installing npm packages (npm install, versions from package-lock.json)');
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
-    console.error('\n✖ npm ci failed. Check access to the npm registry (and Node 20+), then run again.');
+    console.error('\n✖ npm install failed. Check access to the npm registry (and Node 20+), then run again.');
     process.exit(result.status ?? 1);
   }
 }

@@ -20,3 +20,5 @@ export { runMigrations, type Migration } from './lib/postgres/migrations';
 export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
+export { inTransaction } from './lib/postgres/transaction';
+export { WakeSignal } from './lib/postgres/wake-signal';

@@ -10,5 +10,5 @@ export type { ServiceDefinition } from './lib/service-definition';
 export { ServiceLifecycle } from './lib/service-lifecycle';
 export { repositoryProvider, ServiceRuntimeModule, type ServiceRuntimeOptions } from './lib/service-runtime.module';
 export { EVENT_STORE, KAFKA, PG_POOL, REDIS, SERVICE, SETTINGS } from './lib/tokens';
-export { inTransaction } from './lib/transaction';
 export { etag, parseIfMatch } from './lib/http/etag';
+export { inTransaction } from '@causeway/eventsourcing';

@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { sqlIdentifier } from './sql-identifier';
+import { inTransaction } from './transaction';
 
 export interface Migration {
   id: number;
@@ -16,9 +17,7 @@ export interface Migration {
  */
 export async function runMigrations(pool: Pool, schema: string, component: string, migrations: readonly Migration[]): Promise<void> {
   const s = sqlIdentifier(schema);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     // Transaction-scoped: released at COMMIT/ROLLBACK, or when this process dies.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`causeway:migrate:${s}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
@@ -32,11 +31,5 @@ export async function runMigrations(pool: Pool, schema: string, component: strin
       await client.query(migration.sql(s));
       await client.query(`INSERT INTO ${s}.schema_migrations (component, id, name) VALUES ($1, $2, $3)`, [component, migration.id, migration.name]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,9 +1,10 @@
-import type { Pool, PoolClient } from 'pg';
-import { Client, type ClientConfig } from 'pg';
+import { Client, type ClientConfig, type Pool, type PoolClient } from 'pg';
 import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
 import { runMigrations } from './migrations';
 import type { PostgresEventStore } from './postgres-event-store';
 import { sqlIdentifier } from './sql-identifier';
+import { inTransaction } from './transaction';
+import { WakeSignal } from './wake-signal';
 
 /** A read model fed from the service's own event log. */
 export interface Projection {
@@ -58,8 +59,7 @@ export class ProjectionRunner {
   private running = false;
   private loop: Promise<void> | undefined;
   private listener: Client | undefined;
-  private wake: (() => void) | undefined;
-  private woken = false;
+  private readonly wakeUp = new WakeSignal();
 
   constructor(
     private readonly pool: Pool,
@@ -88,7 +88,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.notify();
+    this.wakeUp.notify();
     await this.loop;
     await this.listener?.end().catch(() => undefined);
   }
@@ -108,7 +108,7 @@ export class ProjectionRunner {
   private async listen(): Promise<void> {
     try {
       const client = new Client(this.listenConnection);
-      client.on('notification', () => this.notify());
+      client.on('notification', () => this.wakeUp.notify());
       client.on('error', (error) => this.options.onError?.(error, '(listener)'));
       await client.connect();
       await client.query(`LISTEN ${this.s}_outbox`);
@@ -117,11 +117,6 @@ export class ProjectionRunner {
       // Without NOTIFY the runner still works on its polling interval.
       this.options.onError?.(error, '(listener)');
     }
-  }
-
-  private notify(): void {
-    this.woken = true;
-    this.wake?.();
   }
 
   private async run(): Promise<void> {
@@ -134,55 +129,28 @@ export class ProjectionRunner {
           this.options.onError?.(error, projection.name);
         }
       }
-      if (projected === 0) await this.sleep(this.options.pollIntervalMs);
+      if (projected === 0) await this.wakeUp.wait(this.options.pollIntervalMs);
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        this.woken = false;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 
   private async projectBatch(projection: Projection): Promise<number> {
-    const client = await this.pool.connect();
-    let events: StoredEvent[] = [];
-    try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ transaction_id: string; position: string }>(
+    const events = await inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<{ transaction_id: string; position: string }>(
         `SELECT transaction_id::text, position FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`,
         [projection.name],
       );
       const checkpoint = rows[0] ? { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) } : START;
       const batch = await this.store.readAll(checkpoint, this.options.batchSize);
-      events = batch.events;
-      if (events.length === 0) {
-        await client.query('ROLLBACK');
-        return 0;
+      for (const event of batch.events) await projection.apply(event, tx);
+      if (batch.events.length > 0) {
+        await tx.query(
+          `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`,
+          [projection.name, batch.checkpoint.transactionId.toString(), batch.checkpoint.position.toString()],
+        );
       }
-      for (const event of events) await projection.apply(event, client);
-      await client.query(
-        `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`,
-        [projection.name, batch.checkpoint.transactionId.toString(), batch.checkpoint.position.toString()],
-      );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return batch.events;
+    });
+    if (events.length === 0) return 0;
     this.options.onProjected?.(projection.name, events);
     await projection.afterCommit?.(events).catch((error: unknown) => this.options.onError?.(error, projection.name));
     return events.length;

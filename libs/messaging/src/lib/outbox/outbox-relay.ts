@@ -1,4 +1,4 @@
-import { sqlIdentifier, type StoredEvent } from '@causeway/eventsourcing';
+import { sqlIdentifier, WakeSignal, type StoredEvent } from '@causeway/eventsourcing';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
@@ -174,30 +174,3 @@ export class OutboxRelay {
   }
 }
 
-/** A wake-up that is not lost when it arrives while nobody is waiting (e.g. NOTIFY during a publish). */
-class WakeSignal {
-  private pending = false;
-  private resolve: (() => void) | undefined;
-
-  notify(): void {
-    this.pending = true;
-    this.resolve?.();
-  }
-
-  wait(timeoutMs: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.resolve = undefined;
-        this.pending = false;
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      this.resolve = done;
-    });
-  }
-}

@@ -38,17 +38,23 @@ export class AuditTrail {
     }
   }
 
-  async record(entry: AuditEntry): Promise<void> {
+  /**
+   * With `transaction` (a reaction's consumer transaction), the audit record commits with the
+   * reaction, exactly once, and an error is thrown rather than logged.
+   */
+  async record(entry: AuditEntry, transaction?: unknown): Promise<void> {
+    if (transaction) return this.append(entry, transaction);
     await this.append(entry).catch((error: Error) => this.logger.error(`audit of ${entry.command} ${entry.commandId} failed: ${error.message}`));
   }
 
-  private async append(entry: AuditEntry): Promise<void> {
+  private async append(entry: AuditEntry, transaction?: unknown): Promise<void> {
     const context = currentContext();
     const actor = context?.actor ?? 'anonymous';
     await this.store.append({
       aggregateId: randomUUID(),
       aggregateType: 'Audit',
       expectedVersion: 0,
+      transaction,
       events: [
         {
           eventId: randomUUID(),

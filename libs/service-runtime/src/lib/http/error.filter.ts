@@ -1,6 +1,7 @@
 import { AggregateNotFoundError, ConcurrencyConflictError, DomainRuleViolation } from '@causeway/eventsourcing';
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { throwError, type Observable } from 'rxjs';
 import { errorBody, type ErrorBody } from './error-body';
 
 /** Domain errors → status codes (STYLE: the edge maps, the domain stays HTTP-free). */
@@ -28,7 +29,10 @@ export function toErrorBody(error: unknown): ErrorBody {
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('ErrorFilter');
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  catch(error: unknown, host: ArgumentsHost): void | Observable<never> {
+    // Apps connect their Kafka transport with inheritAppConfig, so this filter also sees errors
+    // of @EventPattern handlers: hand those back untouched, for the consumer to retry or dead-letter.
+    if (host.getType() !== 'http') return throwError(() => error);
     const body = toErrorBody(error);
     if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
     host.switchToHttp().getResponse<FastifyReply>().status(body.statusCode).send(body);

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 
-/** BEGIN … COMMIT around `work`, ROLLBACK on any error. */
+/** BEGIN … COMMIT around `work` on a client of its own; ROLLBACK on any error. */
 export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {

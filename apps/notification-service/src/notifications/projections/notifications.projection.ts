@@ -1,0 +1,43 @@
+import type { Projection, StoredEvent } from '@causeway/eventsourcing';
+import { QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject, Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { notificationCacheKey } from '../queries/get-notification/get-notification.handler';
+
+/** `notifications` read model, from the service's own event log. */
+@Injectable()
+export class NotificationsProjection implements Projection {
+  readonly name = 'notifications';
+
+  constructor(
+    @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly cache: QueryCache,
+  ) {}
+
+  async apply(event: StoredEvent, tx: PoolClient): Promise<void> {
+    if (event.eventType !== 'NotificationSent' && event.eventType !== 'NotificationFailed') return; // audit events share the log
+    const data = event.data as Record<string, string | undefined>;
+    await tx.query(
+      `INSERT INTO ${this.service.schema}.notifications (id, user_id, template, channel, status, error, cause_event_id, version, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, error = excluded.error, version = excluded.version
+         WHERE notifications.version < excluded.version`,
+      [
+        event.aggregateId,
+        data['userId'],
+        data['template'],
+        data['channel'],
+        event.eventType === 'NotificationSent' ? 'sent' : 'failed',
+        data['error'] ?? null,
+        data['causeEventId'],
+        event.version,
+        event.timestamp,
+      ],
+    );
+  }
+
+  async afterCommit(events: readonly StoredEvent[]): Promise<void> {
+    const ids = new Set(events.filter((e) => e.aggregateType === 'Notification').map((e) => notificationCacheKey(e.aggregateId)));
+    await this.cache.invalidate([...ids]);
+  }
+}

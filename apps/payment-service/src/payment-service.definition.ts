@@ -1,0 +1,59 @@
+import type { ServiceDefinition } from '@causeway/service-runtime';
+
+export const paymentService: ServiceDefinition = {
+  name: 'payment-service',
+  schema: 'payment_service',
+  consumerGroup: 'payment_service',
+  port: (settings) => settings.http.payment_service_port,
+  migrations: [
+    {
+      id: 1,
+      name: 'payments read model, pending charges, order states',
+      sql: (s) => `
+        CREATE TABLE ${s}.payments (
+          id                 uuid        PRIMARY KEY,
+          -- A second payment for one order cannot be projected: the id is derived from the order
+          -- id already, this makes the rule hold in the read model too.
+          order_id           uuid        NOT NULL UNIQUE,
+          user_id            uuid        NOT NULL,
+          status             text        NOT NULL,
+          amount_cents       bigint      NOT NULL,
+          currency           text        NOT NULL,
+          payment_method     text        NOT NULL,
+          provider_reference text,
+          failure_reason     text,
+          refund_reason      text,
+          version            integer     NOT NULL,
+          created_at         timestamptz NOT NULL,
+          updated_at         timestamptz NOT NULL
+        );
+        CREATE INDEX payments_list_idx ON ${s}.payments (created_at, id);
+        CREATE INDEX payments_user_idx ON ${s}.payments (user_id, created_at, id);
+        CREATE INDEX payments_status_idx ON ${s}.payments (status, created_at, id);
+
+        -- Charges to make: written in the same transaction as PaymentInitiated, claimed by the
+        -- PaymentProcessor with FOR UPDATE SKIP LOCKED and marked done in the transaction that
+        -- records the outcome, so a charge is made (and recorded) once, across restarts.
+        CREATE TABLE ${s}.pending_charges (
+          payment_id     uuid        PRIMARY KEY,
+          order_id       uuid        NOT NULL,
+          status         text        NOT NULL DEFAULT 'pending',
+          attempts       integer     NOT NULL DEFAULT 0,
+          last_error     text,
+          not_before     timestamptz NOT NULL DEFAULT now(),
+          created_at     timestamptz NOT NULL DEFAULT now(),
+          done_at        timestamptz
+        );
+        CREATE INDEX pending_charges_due_idx ON ${s}.pending_charges (not_before) WHERE status = 'pending';
+
+        -- What this service knows of each order's life, from order_events. The row is also the
+        -- lock that orders "payment recorded" against "order cancelled" (see PaymentProcessor).
+        CREATE TABLE ${s}.order_states (
+          order_id     uuid        PRIMARY KEY,
+          cancelled_at timestamptz,
+          cancel_reason text
+        );
+      `,
+    },
+  ],
+};

@@ -1,0 +1,41 @@
+import { reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject, Logger } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { paymentIdFor } from '../../domain/payment-id';
+import { PAYMENT_REPOSITORY, type PaymentRepository } from '../../domain/payment.repository';
+import type { ReactionResult } from '../reaction';
+import { InitiatePayment } from './initiate-payment.command';
+
+@CommandHandler(InitiatePayment)
+export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> {
+  private readonly logger = new Logger('InitiatePayment');
+
+  constructor(
+    @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
+    @Inject(SERVICE) private readonly service: ServiceDefinition,
+  ) {}
+
+  async execute(command: InitiatePayment): Promise<ReactionResult> {
+    const paymentId = paymentIdFor(command.orderId);
+    const payment = await this.payments.load(paymentId);
+    // The same order placed again (a redelivery under a new event id, a replay): its payment
+    // exists already and is not started twice. Two copies racing here both try version 1 of the
+    // same stream; the database lets one commit and the other is retried, then lands here.
+    if (payment.exists) {
+      this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${payment.current.status}): OrderPlaced ${command.cause.eventId} ignored`);
+      return { paymentId, outcome: 'ignored', reason: 'payment_already_initiated' };
+    }
+    payment.execute({
+      type: 'InitiatePayment',
+      orderId: command.orderId,
+      userId: command.userId,
+      amountCents: command.amountCents,
+      currency: command.currency,
+      paymentMethod: command.paymentMethod,
+    });
+    const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction);
+    // Same transaction as PaymentInitiated: a payment is never initiated without its charge queued.
+    await command.transaction.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
+    return { paymentId, version, outcome: 'recorded' };
+  }
+}

@@ -1,0 +1,317 @@
+import { topicOf, type EventEnvelope } from '@causeway/contracts';
+import type { EventStore, StoredEvent } from '@causeway/eventsourcing';
+import { KafkaEventTransport, toKafkaMessage } from '@causeway/messaging';
+import { createHttpApp, EVENT_STORE, KAFKA, PG_POOL, QueryCache, SERVICE } from '@causeway/service-runtime';
+import { testSettings, uniqueName, waitFor } from '@causeway/testing';
+import { CommandBus } from '@nestjs/cqrs';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Kafka, Producer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { AppModule } from '../src/app.module';
+import { noteOrderCancelled } from '../src/payments/domain/order-states';
+import { paymentIdFor } from '../src/payments/domain/payment-id';
+import { PAYMENT_REPOSITORY } from '../src/payments/domain/payment.repository';
+import { PaymentProcessor } from '../src/payments/processor/payment-processor';
+import type { PaymentProvider } from '../src/payments/provider/payment-provider.port';
+import { SandboxPaymentProvider } from '../src/payments/provider/sandbox-payment-provider';
+
+/**
+ * payment-service in-process against real PostgreSQL, Kafka and Redis, in a schema of its own,
+ * consuming order events from topics of its own: the payment side of the order saga.
+ */
+describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
+  const settings = testSettings({ ...process.env, CAUSEWAY__PAYMENT_SANDBOX__LATENCY: '5ms', CAUSEWAY__PAYMENT_SANDBOX__TIMEOUT_DELAY: '1s' });
+  const schema = uniqueName('payment_it');
+  const suffix = uniqueName('t');
+  const orderTopic = `${topicOf('OrderPlaced')}_${suffix}`;
+  let app: NestFastifyApplication;
+  let kafka: Kafka;
+  let producer: Producer;
+  let pool: Pool;
+  let store: EventStore;
+
+  const http = (url: string) => app.getHttpAdapter().getInstance().inject({ method: 'GET', url });
+
+  beforeAll(async () => {
+    expect(settings.payment_sandbox).toEqual({ latency: 5, timeout_delay: 1_000 });
+    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
+    kafka = app.get<Kafka>(KAFKA);
+    pool = app.get<Pool>(PG_POOL);
+    store = app.get<EventStore>(EVENT_STORE);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: orderTopic, numPartitions: 3 }, { topic: `${orderTopic}.dlq`, numPartitions: 3 }] });
+    await admin.disconnect();
+    app.connectMicroservice({
+      strategy: new KafkaEventTransport(kafka, pool, {
+        groupId: uniqueName('g'), schema, workerThreads: 2, batchSize: 10, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10,
+        topicOf: (type) => `${topicOf(type)}_${suffix}`,
+      }),
+    });
+    await app.init();
+    await app.startAllMicroservices();
+    await app.getHttpAdapter().getInstance().ready();
+    producer = kafka.producer();
+    await producer.connect();
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await app?.close();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: [orderTopic, `${orderTopic}.dlq`] }).catch(() => undefined);
+    await admin.disconnect();
+    // The app's pool is closed by now.
+    const { Pool: PgPool } = await import('pg');
+    const cleanup = new PgPool({ connectionString: settings.event_store.database_url });
+    await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await cleanup.end();
+  });
+
+  const envelope = (eventType: string, orderId: string, version: number, data: Record<string, unknown>, correlationId = randomUUID()): EventEnvelope => ({
+    eventId: randomUUID(), eventType, aggregateType: 'Order', aggregateId: orderId, version, timestamp: new Date().toISOString(), schemaVersion: 1,
+    data, metadata: { correlationId, causationId: randomUUID(), source: 'order-service' },
+  });
+  const orderPlaced = (orderId: string, paymentMethod: string, totalCents = 2_599) =>
+    envelope('OrderPlaced', orderId, 1, {
+      orderId, userId: USER_ID, items: [{ sku: 'SKU-1', quantity: 1, unitPriceCents: totalCents }], totalCents, currency: 'EUR', paymentMethod,
+      paymentDeadline: new Date(Date.now() + 30_000).toISOString(),
+    });
+  const orderCancelled = (orderId: string, version: number, reason: string, refundDue: boolean) => envelope('OrderCancelled', orderId, version, { orderId, userId: USER_ID, reason, refundDue });
+  const send = (...events: EventEnvelope[]) => producer.send({ topic: orderTopic, messages: events.map(toKafkaMessage) });
+
+  const history = async (paymentId: string) => (await store.readStream(paymentId)).map((e) => e.eventType);
+  const waitForEvent = (paymentId: string, type: string, timeoutMs = 15_000): Promise<StoredEvent> =>
+    waitFor(`${type} of ${paymentId}`, async () => (await store.readStream(paymentId)).find((e) => e.eventType === type), { timeoutMs });
+  const waitForStatus = (orderId: string, status: string) =>
+    waitFor(`payment of ${orderId} ${status} in the read model`, async () => {
+      const page = (await http(`/payments?orderId=${orderId}`)).json();
+      return page.items.length === 1 && page.items[0].status === status && page.items[0];
+    });
+
+  it('OrderPlaced(tok_visa) → PaymentInitiated → PaymentProcessed, one correlation tree; GET by order and by id (ETag, cache)', async () => {
+    const orderId = randomUUID();
+    const placed = orderPlaced(orderId, 'tok_visa');
+    await send(placed);
+    const paymentId = paymentIdFor(orderId);
+
+    const processed = await waitForEvent(paymentId, 'PaymentProcessed');
+    const [initiated] = await store.readStream(paymentId);
+    expect(initiated).toMatchObject({
+      eventType: 'PaymentInitiated', version: 1,
+      data: { paymentId, orderId, userId: USER_ID, amountCents: 2_599, currency: 'EUR', paymentMethod: 'tok_visa' },
+      metadata: { correlationId: placed.metadata.correlationId, causationId: placed.eventId, source: 'payment-service' },
+    });
+    expect(processed).toMatchObject({
+      version: 2,
+      data: { paymentId, orderId, userId: USER_ID, amountCents: 2_599, currency: 'EUR', providerReference: expect.stringMatching(/^ch_/) },
+      metadata: { correlationId: placed.metadata.correlationId, causationId: initiated.eventId, source: 'payment-service' },
+    });
+
+    const view = await waitForStatus(orderId, 'processed');
+    expect(view).toMatchObject({ id: paymentId, orderId, userId: USER_ID, status: 'processed', amountCents: 2_599, currency: 'EUR', providerReference: processed.data['providerReference'], version: 2 });
+
+    const first = await http(`/payments/${paymentId}?minVersion=2`);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['etag']).toBe('"2"');
+    const hits = app.get(QueryCache).stats.hits;
+    const second = await http(`/payments/${paymentId}`);
+    expect(second.headers['x-cache']).toBe('hit');
+    expect(app.get(QueryCache).stats.hits).toBe(hits + 1);
+    expect(second.json()).toEqual(first.json());
+
+    expect((await pool.query(`SELECT status FROM ${schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows).toEqual([{ status: 'done' }]);
+  });
+
+  it('the same OrderPlaced delivered twice, and once more under a new event id → exactly one payment, charged once', async () => {
+    const orderId = randomUUID();
+    const placed = orderPlaced(orderId, 'tok_visa');
+    const republished = { ...placed, eventId: randomUUID() };
+    await send(placed, placed, republished);
+    const paymentId = paymentIdFor(orderId);
+    await waitForEvent(paymentId, 'PaymentProcessed');
+    await waitForStatus(orderId, 'processed');
+    // The third copy is behind the others on the same partition: once it is in the inbox, all were handled.
+    await waitFor('all three copies handled', async () => (await pool.query(`SELECT 1 FROM ${schema}.inbox WHERE event_id = $1`, [republished.eventId])).rowCount === 1);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.payments WHERE order_id = $1`, [orderId])).rows[0].n).toBe(1);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.pending_charges WHERE order_id = $1`, [orderId])).rows[0].n).toBe(1);
+  });
+
+  it('OrderPlaced(tok_chargeDeclined) → PaymentFailed (card_declined); an unknown token fails too', async () => {
+    const declined = randomUUID();
+    const unknown = randomUUID();
+    await send(orderPlaced(declined, 'tok_chargeDeclined'), orderPlaced(unknown, 'tok_nonsense'));
+    expect((await waitForEvent(paymentIdFor(declined), 'PaymentFailed')).data).toEqual({ paymentId: paymentIdFor(declined), orderId: declined, userId: USER_ID, reason: 'card_declined' });
+    expect((await waitForEvent(paymentIdFor(unknown), 'PaymentFailed')).data).toMatchObject({ reason: 'unknown_payment_method' });
+    expect(await waitForStatus(declined, 'failed')).toMatchObject({ failureReason: 'card_declined', version: 2 });
+    expect(await history(paymentIdFor(declined))).toEqual(['PaymentInitiated', 'PaymentFailed']);
+  });
+
+  it('OrderCancelled(refundDue) after the payment → PaymentRefunded in full; a second cancellation changes nothing', async () => {
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    const placed = orderPlaced(orderId, 'tok_visa', 4_200);
+    await send(placed);
+    await waitForEvent(paymentId, 'PaymentProcessed');
+    const cancelled = orderCancelled(orderId, 3, 'customer_request', true);
+    const again = { ...orderCancelled(orderId, 3, 'customer_request', true), metadata: cancelled.metadata };
+    await send(cancelled, again);
+    const refunded = await waitForEvent(paymentId, 'PaymentRefunded');
+    expect(refunded).toMatchObject({
+      data: { paymentId, orderId, userId: USER_ID, amountCents: 4_200, currency: 'EUR', reason: 'order_cancelled' },
+      metadata: { causationId: cancelled.eventId, correlationId: cancelled.metadata.correlationId },
+    });
+    expect(await waitForStatus(orderId, 'refunded')).toMatchObject({ refundReason: 'order_cancelled', version: 3 });
+    await waitFor('the second cancellation handled', async () => (await pool.query(`SELECT 1 FROM ${schema}.inbox WHERE event_id = $1`, [again.eventId])).rowCount === 1);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed', 'PaymentRefunded']);
+  });
+
+  it('tok_timeout, and the order is cancelled before the charge succeeds → processed, then refunded automatically', async () => {
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_timeout'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    await send(orderCancelled(orderId, 2, 'payment_timeout', false));
+    // The cancellation is noted while the charge is still under way (the sandbox takes 1 s).
+    await waitFor('the cancellation noted', async () => (await pool.query(`SELECT 1 FROM ${schema}.order_states WHERE order_id = $1 AND cancelled_at IS NOT NULL`, [orderId])).rowCount === 1);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated']);
+
+    const refunded = await waitForEvent(paymentId, 'PaymentRefunded');
+    const [initiated, processed] = await store.readStream(paymentId);
+    expect(processed.eventType).toBe('PaymentProcessed');
+    expect(refunded).toMatchObject({ version: 3, data: { amountCents: 2_599, reason: 'order_cancelled_before_payment' }, metadata: { causationId: initiated.eventId } });
+    expect(await waitForStatus(orderId, 'refunded')).toMatchObject({ refundReason: 'order_cancelled_before_payment', version: 3 });
+  });
+
+  it('a charge queued while the processor is stopped is made after it starts again (state in PostgreSQL)', async () => {
+    const processor = app.get(PaymentProcessor);
+    await processor.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    expect((await pool.query(`SELECT status FROM ${schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows).toEqual([{ status: 'pending' }]);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated']);
+    processor.start();
+    await waitForEvent(paymentId, 'PaymentProcessed');
+    expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
+  });
+
+  it('two processors racing over the same queue charge each payment exactly once (FOR UPDATE SKIP LOCKED)', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderIds = Array.from({ length: 8 }, () => randomUUID());
+    await send(...orderIds.map((id) => orderPlaced(id, 'tok_visa')));
+    await Promise.all(orderIds.map((id) => waitForEvent(paymentIdFor(id), 'PaymentInitiated')));
+
+    const charged: string[] = [];
+    const sandbox = new SandboxPaymentProvider(20, 1_000);
+    const counting: PaymentProvider = { charge: (request) => (charged.push(request.idempotencyKey), sandbox.charge(request)) };
+    const options = { concurrency: 3, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000 };
+    const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), counting, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus)));
+    replicas.forEach((p) => p.start());
+    try {
+      await Promise.all(orderIds.map((id) => waitForEvent(paymentIdFor(id), 'PaymentProcessed')));
+    } finally {
+      await Promise.all(replicas.map((p) => p.stop()));
+      own.start();
+    }
+    expect(charged.sort()).toEqual(orderIds.map(paymentIdFor).sort());
+    for (const id of orderIds) expect(await history(paymentIdFor(id))).toEqual(['PaymentInitiated', 'PaymentProcessed']);
+  });
+
+  it('a success recorded while the cancellation is committing waits for it, then refunds (order_states row lock)', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    // A cancellation in flight: its transaction holds the order's row and has not committed.
+    const cancelling = await pool.connect();
+    try {
+      await cancelling.query('BEGIN');
+      await noteOrderCancelled(cancelling, schema, orderId, 'payment_timeout');
+      own.start();
+      await waitFor('the processor to wait for the order row', async () =>
+        (await pool.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%${schema}.order_states%`])).rowCount === 1);
+      expect(await history(paymentId)).toEqual(['PaymentInitiated']);
+      await cancelling.query('COMMIT');
+    } finally {
+      cancelling.release();
+    }
+    await waitForEvent(paymentId, 'PaymentRefunded');
+    expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed', 'PaymentRefunded']);
+  });
+
+  it('a provider error is retried with backoff, with the same idempotency key, until there is an answer', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    const calls: string[] = [];
+    const sandbox = new SandboxPaymentProvider(1, 1_000);
+    const flaky: PaymentProvider = {
+      charge: async (request) => {
+        calls.push(request.idempotencyKey);
+        if (calls.length < 3) throw new Error('provider unavailable (503)');
+        return sandbox.charge(request);
+      },
+    };
+    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000 };
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), flaky, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    processor.start();
+    try {
+      await waitForEvent(paymentId, 'PaymentProcessed');
+    } finally {
+      await processor.stop();
+      own.start();
+    }
+    expect(calls).toEqual([paymentId, paymentId, paymentId]);
+    expect((await pool.query(`SELECT status, attempts, last_error FROM ${schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows).toEqual([
+      { status: 'done', attempts: 2, last_error: 'provider unavailable (503)' },
+    ]);
+  });
+
+  it('a charge still under way at shutdown is abandoned after the grace period and made after the next start', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    let called = false;
+    const hanging: PaymentProvider = { charge: () => ((called = true), new Promise(() => undefined)) };
+    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 50 };
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), hanging, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    processor.start();
+    await waitFor('the charge to be under way', () => called);
+    const started = performance.now();
+    await processor.stop();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect((await pool.query(`SELECT status, attempts FROM ${schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows).toEqual([{ status: 'pending', attempts: 0 }]);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated']);
+    own.start();
+    await waitForEvent(paymentId, 'PaymentProcessed');
+  });
+
+  it('lists by user and status with a cursor; 404 for an unknown payment, 400 for bad input', async () => {
+    const page1 = (await http(`/payments?userId=${USER_ID}&status=processed&limit=1`)).json();
+    expect(page1.items).toHaveLength(1);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const page2 = (await http(`/payments?userId=${USER_ID}&status=processed&limit=1&cursor=${page1.nextCursor}`)).json();
+    expect(page2.items).toHaveLength(1);
+    expect(page2.items[0].id).not.toBe(page1.items[0].id);
+    expect((await http(`/payments/${randomUUID()}`)).statusCode).toBe(404);
+    expect((await http('/payments/not-a-uuid')).statusCode).toBe(400);
+    expect((await http('/payments?cursor=garbage')).statusCode).toBe(400);
+    expect((await http('/payments?status=lost')).statusCode).toBe(400);
+  });
+});
+
+const USER_ID = '7a1f2c3e-1111-4c36-9f5b-0a9c7a4f5d11';

@@ -21,7 +21,9 @@ export class QueryCache {
     private readonly ttlMs: number,
   ) {}
 
+  /** A TTL of 0 (settings: redis.cache_ttl "0s") turns the cache off: every read goes to the database. */
   async getOrLoad<T>(key: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; cached: boolean }> {
+    if (this.ttlMs === 0) return { value: await load(), cached: false };
     const fullKey = `${this.prefix}:${key}`;
     try {
       const hit = await this.redis.get(fullKey);

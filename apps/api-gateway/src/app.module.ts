@@ -1,6 +1,7 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DocsController } from './docs/docs.controller';
+import { EventsController } from './events/events.controller';
 import { OpenApiAggregator } from './docs/openapi-aggregator';
 import { GATEWAY_SETTINGS } from './gateway.tokens';
 import { HealthController } from './health/health.controller';
@@ -12,7 +13,7 @@ export class AppModule {
   static register(settings: Settings = loadSettings()): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ProxyController, DocsController, HealthController],
+      controllers: [ProxyController, EventsController, DocsController, HealthController],
       providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, OpenApiAggregator],
     };
   }

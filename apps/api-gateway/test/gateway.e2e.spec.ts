@@ -89,6 +89,19 @@ describe('API gateway → user-service (e2e)', () => {
     expect(rows[0].c).toBe('e2e-corr-1');
   });
 
+  it('inspects stored events across services by correlation id (GET /api/events)', async () => {
+    const { id } = await json(await call('POST', '/users', { email: 'inspect@example.com', givenName: 'I', familyName: 'N' }, { 'x-correlation-id': 'e2e-inspect' }));
+    const response = await call('GET', '/events?correlationId=e2e-inspect');
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body.items.map((e: { eventType: string }) => e.eventType).sort()).toEqual(['CommandAudited', 'UserCreated']);
+    expect(body.items.find((e: { eventType: string }) => e.eventType === 'UserCreated')).toMatchObject({ aggregateId: id, service: 'user-service', version: 1 });
+    // Only user-service runs in this test: the others are reported, not fatal.
+    expect(body.unavailable).toEqual(['order-service', 'payment-service', 'notification-service']);
+    const unfiltered = await call('GET', '/events');
+    expect(unfiltered.status).toBe(400);
+  });
+
   it('generates a correlation id when the client sends none, and returns it', async () => {
     const response = await call('GET', '/users?limit=1');
     expect(response.status).toBe(200);

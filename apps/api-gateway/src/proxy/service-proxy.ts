@@ -28,6 +28,14 @@ export class ServiceProxy {
     this.routes = serviceRoutes(settings);
   }
 
+  get prefixes(): string[] {
+    return Object.keys(this.routes);
+  }
+
+  serviceOf(prefix: string): string {
+    return this.routes[prefix].service;
+  }
+
   async forward(prefix: string, method: string, pathAndQuery: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<ProxiedResponse> {
     const route = this.routes[prefix];
     const context = currentContext();

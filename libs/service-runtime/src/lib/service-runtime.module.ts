@@ -7,6 +7,7 @@ import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { Pool } from 'pg';
 import { AuditTrail } from './audit/audit-trail';
 import { QueryCache } from './cache/query-cache';
+import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
 import type { ServiceDefinition } from './service-definition';
 import { ServiceLifecycle } from './service-lifecycle';
@@ -41,7 +42,7 @@ export class ServiceRuntimeModule {
       module: ServiceRuntimeModule,
       global: true,
       imports: [CqrsModule.forRoot()],
-      controllers: [HealthController],
+      controllers: [HealthController, EventsController],
       providers: [
         { provide: SERVICE, useValue: service },
         { provide: PROJECTIONS, useValue: options.projections ?? [] },

@@ -1,0 +1,43 @@
+import { AuditTrail, commandCausation, inTransaction, PG_POOL, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { automaticCancellations } from '../../domain/order.aggregate';
+import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
+import { orderResult, type OrderCommandResult } from '../command-result';
+import { auditReaction, type Reaction } from '../reaction';
+import { CancelOrder } from './cancel-order.command';
+
+@CommandHandler(CancelOrder)
+export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
+  constructor(
+    @Inject(ORDER_REPOSITORY) private readonly orders: OrderRepository,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async execute(command: CancelOrder): Promise<OrderCommandResult | undefined> {
+    if (command.reaction) return this.react(command, command.reaction);
+    const commandId = randomUUID();
+    return this.audit.run('CancelOrder', command.orderId, commandId, async () => {
+      const order = await this.orders.loadExisting(command.orderId, command.expectedVersion);
+      order.execute({ type: 'CancelOrder', reason: command.reason });
+      const { version } = await inTransaction(this.pool, (tx) => this.orders.save(order, commandCausation(this.service.name, commandId), tx));
+      return orderResult(order, version);
+    });
+  }
+
+  /** In the consumer's transaction: a concurrent write makes the append fail, and the consumer retries. */
+  private async react(command: CancelOrder, reaction: Reaction): Promise<OrderCommandResult | undefined> {
+    if (command.reason === 'customer_request') throw new Error('customer_request is not a reaction: cancel through the API');
+    const order = await this.orders.load(command.orderId);
+    const { status } = order.current;
+    if (status === 'none' || !automaticCancellations[command.reason].includes(status)) return undefined;
+    order.execute({ type: 'CancelOrder', reason: command.reason });
+    const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
+    await auditReaction(this.audit, this.service, 'CancelOrder', order.id, reaction);
+    return orderResult(order, version);
+  }
+}

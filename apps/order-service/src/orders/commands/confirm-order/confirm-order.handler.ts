@@ -1,0 +1,36 @@
+import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject, Logger } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
+import { orderResult, type OrderCommandResult } from '../command-result';
+import { auditReaction } from '../reaction';
+import { ConfirmOrder } from './confirm-order.command';
+
+@CommandHandler(ConfirmOrder)
+export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
+  private readonly logger = new Logger('ConfirmOrder');
+
+  constructor(
+    @Inject(ORDER_REPOSITORY) private readonly orders: OrderRepository,
+    @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  /**
+   * Confirms a PENDING order; in any other state the payment outcome is noted and ignored (a
+   * repeat, or a payment that succeeded after the order was cancelled: payment-service refunds
+   * that one on OrderCancelled, ARCHITECTURE §5.6).
+   */
+  async execute({ orderId, paymentId, reaction }: ConfirmOrder): Promise<OrderCommandResult | undefined> {
+    const order = await this.orders.load(orderId);
+    if (order.current.status !== 'PENDING') {
+      this.logger.log(`payment ${paymentId} for order ${orderId} ignored: the order is ${order.current.status}`);
+      return undefined;
+    }
+    order.execute({ type: 'ConfirmOrder', paymentId });
+    // In the consumer's transaction: a concurrent write makes the append fail, and the consumer retries.
+    const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
+    await auditReaction(this.audit, this.service, 'ConfirmOrder', orderId, reaction);
+    return orderResult(order, version);
+  }
+}

@@ -1,0 +1,43 @@
+import type { Settings } from '@causeway/config';
+import { AuditTrail, commandCausation, inTransaction, PG_POOL, SERVICE, SETTINGS, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { CustomerDirectory } from '../../../customers/customer-directory';
+import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
+import { orderResult, type OrderCommandResult } from '../command-result';
+import { PlaceOrder } from './place-order.command';
+
+@CommandHandler(PlaceOrder)
+export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
+  constructor(
+    @Inject(ORDER_REPOSITORY) private readonly orders: OrderRepository,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(SERVICE) private readonly service: ServiceDefinition,
+    @Inject(SETTINGS) private readonly settings: Settings,
+    private readonly customers: CustomerDirectory,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  async execute(command: PlaceOrder): Promise<OrderCommandResult> {
+    const commandId = randomUUID();
+    return this.audit.run('PlaceOrder', command.orderId, commandId, async () => {
+      const order = await this.orders.load(command.orderId);
+      order.execute({
+        type: 'PlaceOrder',
+        userId: command.userId,
+        items: command.items,
+        currency: command.currency,
+        paymentMethod: command.paymentMethod,
+        paymentDeadline: new Date(Date.now() + this.settings.saga.payment_deadline).toISOString(),
+      });
+      return inTransaction(this.pool, async (tx) => {
+        await this.customers.requireActive(tx, command.userId);
+        await this.customers.recordOrder(tx, command.userId, order.id);
+        const { version } = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
+        return orderResult(order, version);
+      });
+    });
+  }
+}

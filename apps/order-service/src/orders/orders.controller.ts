@@ -1,0 +1,116 @@
+import { etag, parseIfMatch } from '@causeway/service-runtime';
+import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { CancelOrder } from './commands/cancel-order/cancel-order.command';
+import { CancelOrderDto } from './commands/cancel-order/cancel-order.dto';
+import { OrderCommandResult } from './commands/command-result';
+import { DeliverOrder } from './commands/deliver-order/deliver-order.command';
+import { PlaceOrder } from './commands/place-order/place-order.command';
+import { PlaceOrderDto } from './commands/place-order/place-order.dto';
+import { ShipOrder } from './commands/ship-order/ship-order.command';
+import { GetOrderDto } from './queries/get-order/get-order.dto';
+import { GetOrder } from './queries/get-order/get-order.query';
+import { ListOrdersDto } from './queries/list-orders/list-orders.dto';
+import { ListOrders, type OrderPage } from './queries/list-orders/list-orders.query';
+import { OrderView } from './queries/order.view';
+
+/** How long GET waits for the read model to reach ?minVersion before answering 202. */
+const READ_YOUR_WRITES_WAIT_MS = 2_000;
+
+@ApiTags('orders')
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  /** 202: the order is accepted as PENDING; payment follows asynchronously (the saga). */
+  @Post()
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: OrderCommandResult })
+  @ApiUnprocessableEntityResponse({ description: 'unknown_customer, customer_deleted, order_total_too_large' })
+  async place(@Body() dto: PlaceOrderDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderCommandResult> {
+    const items = dto.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents }));
+    const result = await this.commands.execute(new PlaceOrder(randomUUID(), dto.userId, items, dto.currency, dto.paymentMethod));
+    reply.header('etag', etag(result.version)).header('location', `/orders/${result.id}`);
+    return result;
+  }
+
+  @Get()
+  list(@Query() query: ListOrdersDto): Promise<OrderPage> {
+    return this.queries.execute(new ListOrders({ userId: query.userId, status: query.status }, query.limit ?? 20, query.cursor));
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: OrderView })
+  @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
+  @ApiNotFoundResponse()
+  async get(@Param('id', ParseUUIDPipe) id: string, @Query() { minVersion }: GetOrderDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | object> {
+    let { order, cached } = await this.queries.execute(new GetOrder(id));
+    if (minVersion !== undefined && (order?.version ?? 0) < minVersion) {
+      const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
+      while ((order?.version ?? 0) < minVersion && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+        ({ order, cached } = await this.queries.execute(new GetOrder(id, true)));
+      }
+      if ((order?.version ?? 0) < minVersion) {
+        reply.status(202);
+        return { statusCode: 202, message: `not yet visible: the view is at version ${order?.version ?? 0}, you asked for ${minVersion}; retry`, details: { currentVersion: order?.version ?? 0, minVersion } };
+      }
+      // The waits bypass the cache; read once through it so the next plain GET is a hit. Its
+      // answer is kept only if it is as new (an invalidation may still be on its way).
+      const warmed = await this.queries.execute(new GetOrder(id));
+      if ((warmed.order?.version ?? 0) >= minVersion) ({ order, cached } = warmed);
+    }
+    if (!order) throw new NotFoundException(`Order ${id} not found`);
+    reply.header('etag', etag(order.version)).header('x-cache', cached ? 'hit' : 'miss');
+    return order;
+  }
+
+  @Post(':id/ship')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false, description: 'ETag from a previous response: a stale one makes this a 409' })
+  @ApiOkResponse({ type: OrderCommandResult })
+  @ApiConflictResponse()
+  @ApiUnprocessableEntityResponse({ description: 'order_not_confirmed, order_already_shipped, order_cancelled' })
+  async ship(@Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderCommandResult> {
+    return this.withEtag(reply, await this.commands.execute(new ShipOrder(id, parseIfMatch(ifMatch))));
+  }
+
+  @Post(':id/deliver')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiOkResponse({ type: OrderCommandResult })
+  @ApiConflictResponse()
+  @ApiUnprocessableEntityResponse({ description: 'order_not_shipped, order_already_delivered, order_cancelled' })
+  async deliver(@Param('id', ParseUUIDPipe) id: string, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderCommandResult> {
+    return this.withEtag(reply, await this.commands.execute(new DeliverOrder(id, parseIfMatch(ifMatch))));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiHeader({ name: 'If-Match', required: false })
+  @ApiOkResponse({ type: OrderCommandResult })
+  @ApiConflictResponse()
+  @ApiUnprocessableEntityResponse({ description: 'order_already_shipped, order_already_cancelled' })
+  async cancel(
+    @Param('id', ParseUUIDPipe) id: string,
+    // Validated (a string of at most 500 chars) but not recorded: see CancelOrderDto.
+    @Body() _body: CancelOrderDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<OrderCommandResult> {
+    const result = await this.commands.execute(new CancelOrder(id, 'customer_request', parseIfMatch(ifMatch)));
+    // Without a reaction precondition the command always acts or throws.
+    return this.withEtag(reply, result as OrderCommandResult);
+  }
+
+  private withEtag(reply: FastifyReply, result: OrderCommandResult): OrderCommandResult {
+    reply.header('etag', etag(result.version));
+    return result;
+  }
+}

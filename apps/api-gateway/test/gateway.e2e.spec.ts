@@ -143,6 +143,12 @@ describe('API gateway → user-service (e2e)', () => {
     expect(await json(afterDelete)).toMatchObject({ statusCode: 422, details: { code: 'user_deleted' } });
   });
 
+  it('takes a bodiless POST sent with Content-Type: application/json as having no body', async () => {
+    const { id } = await json(await call('POST', '/users', { email: 'nobody@example.com', givenName: 'N', familyName: 'B' }));
+    const response = await fetch(`${api}/users/${id}`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect(response.status).toBe(200);
+  });
+
   it('rejects malformed JSON with 400 and an oversized body with 413, as JSON errors', async () => {
     const malformed = await call('POST', '/users', '{"email": "x@example.com", ');
     expect(malformed.status).toBe(400);

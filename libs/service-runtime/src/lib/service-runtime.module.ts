@@ -18,6 +18,8 @@ export interface ServiceRuntimeOptions {
   projections?: Array<Type<Projection>>;
   /** Tests pass settings; services load config/causeway.tsk + environment. */
   settings?: Settings;
+  /** Tests publish to topics of their own; services use the contracts' topics. */
+  topicOf?: (eventType: string) => string;
 }
 
 const kafkaLogger = new Logger('kafkajs');
@@ -69,7 +71,12 @@ export class ServiceRuntimeModule {
           useFactory: (settings: Settings) =>
             new Kafka({ clientId: `${settings.kafka.client_id}-${service.name}`, brokers: settings.kafka.brokers, logLevel: logLevel.WARN, logCreator: kafkaLogCreator }),
         },
-        { provide: EVENT_STORE, inject: [PG_POOL], useFactory: (pool: Pool) => new PostgresEventStore(pool, { schema: service.schema, schemas: catalogSchemas }) },
+        {
+          provide: EVENT_STORE,
+          inject: [PG_POOL],
+          useFactory: (pool: Pool) =>
+            new PostgresEventStore(pool, { schema: service.schema, schemas: options.topicOf ? { ...catalogSchemas, topic: options.topicOf } : catalogSchemas }),
+        },
         { provide: QueryCache, inject: [REDIS, SETTINGS], useFactory: (redis: Redis, settings: Settings) => new QueryCache(redis, service.name, settings.redis.cache_ttl) },
         { provide: AuditTrail, inject: [EVENT_STORE], useFactory: (store: PostgresEventStore) => new AuditTrail(store, service.name) },
         ServiceLifecycle,

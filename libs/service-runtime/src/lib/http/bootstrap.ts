@@ -30,10 +30,19 @@ const LOG_LEVELS: Record<Settings['logging']['level'], LogLevel[]> = {
 export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, settings: Settings): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter({ bodyLimit: settings.http.body_limit_bytes }), {
     logger: LOG_LEVELS[settings.logging.level],
+    bodyParser: false, // the JSON parser is ours, below
   });
   app.useGlobalFilters(new ErrorFilter());
   app.useGlobalPipes(validationPipe());
   const fastify = app.getHttpAdapter().getInstance();
+  // Many clients send Content-Type: application/json on a bodiless POST (e.g. /orders/:id/cancel):
+  // read that as no body, not as malformed JSON. Anything else goes to Fastify's safe JSON parser.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body.toString(), done);
+  });
   // Every request runs in a context holding its correlation id: commands stamp it on their events.
   fastify.addHook('onRequest', (request, reply, done) => {
     const correlationId = header(request.headers[CORRELATION_HEADER]) || randomUUID();

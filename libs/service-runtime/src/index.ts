@@ -8,7 +8,7 @@ export { validationPipe, type FieldError } from './lib/http/validation';
 export { ACTOR_HEADER, CORRELATION_HEADER, commandCausation, currentContext, reactionCausation, runWithContext, type RequestContext } from './lib/request-context';
 export type { ServiceDefinition } from './lib/service-definition';
 export { ServiceLifecycle } from './lib/service-lifecycle';
-export { repositoryProvider, ServiceRuntimeModule, type ServiceRuntimeOptions } from './lib/service-runtime.module';
+export { prefixedTopicOf, repositoryProvider, ServiceRuntimeModule, type ServiceRuntimeOptions } from './lib/service-runtime.module';
 export { EVENT_STORE, KAFKA, PG_POOL, REDIS, SERVICE, SETTINGS } from './lib/tokens';
 export { etag, parseIfMatch } from './lib/http/etag';
 export { inTransaction } from '@causeway/eventsourcing';

@@ -45,6 +45,8 @@ export const settingsSchema = z.object({
     client_id: z.string().min(1),
     /** Prepended to every consumer group (tests and parallel stacks use their own groups). */
     group_prefix: z.string(),
+    /** Prepended to every topic name (the seed's topic_prefix): a test stack gets topics of its own. */
+    topic_prefix: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only'),
     topic_partitions: positiveInt,
     retention: duration,
   }),

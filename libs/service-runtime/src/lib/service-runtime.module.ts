@@ -1,4 +1,5 @@
 import { loadSettings, type Settings } from '@causeway/config';
+import { topicOf } from '@causeway/contracts';
 import { AggregateRepository, catalogSchemas, PostgresEventStore, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
 import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -73,9 +74,9 @@ export class ServiceRuntimeModule {
         },
         {
           provide: EVENT_STORE,
-          inject: [PG_POOL],
-          useFactory: (pool: Pool) =>
-            new PostgresEventStore(pool, { schema: service.schema, schemas: options.topicOf ? { ...catalogSchemas, topic: options.topicOf } : catalogSchemas }),
+          inject: [PG_POOL, SETTINGS],
+          useFactory: (pool: Pool, settings: Settings) =>
+            new PostgresEventStore(pool, { schema: service.schema, schemas: { ...catalogSchemas, topic: options.topicOf ?? prefixedTopicOf(settings) } }),
         },
         { provide: QueryCache, inject: [REDIS, SETTINGS], useFactory: (redis: Redis, settings: Settings) => new QueryCache(redis, service.name, settings.redis.cache_ttl) },
         { provide: AuditTrail, inject: [EVENT_STORE], useFactory: (store: PostgresEventStore) => new AuditTrail(store, service.name) },
@@ -84,6 +85,11 @@ export class ServiceRuntimeModule {
       exports: [SERVICE, SETTINGS, PG_POOL, REDIS, KAFKA, EVENT_STORE, QueryCache, AuditTrail, ServiceLifecycle, CqrsModule],
     };
   }
+}
+
+/** The contracts' topic of an event type, under the configured kafka.topic_prefix. */
+export function prefixedTopicOf(settings: Settings): (eventType: string) => string {
+  return (eventType) => `${settings.kafka.topic_prefix}${topicOf(eventType)}`;
 }
 
 /** A repository provider for an aggregate, with the service's snapshot interval. */

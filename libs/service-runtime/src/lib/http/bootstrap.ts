@@ -9,6 +9,7 @@ import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { ACTOR_HEADER, CORRELATION_HEADER, runWithContext } from '../request-context';
 import type { ServiceDefinition } from '../service-definition';
+import { prefixedTopicOf } from '../service-runtime.module';
 import { KAFKA, PG_POOL } from '../tokens';
 import { ErrorFilter } from './error.filter';
 import { validationPipe } from './validation';
@@ -80,6 +81,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
         processingTimeoutMs: settings.processing.processing_timeout,
         maxAttempts: settings.processing.max_retries,
         retryBackoffMs: settings.processing.retry_backoff,
+        topicOf: prefixedTopicOf(settings),
       }),
     },
     { inheritAppConfig: true },

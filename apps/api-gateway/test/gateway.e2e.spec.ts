@@ -34,6 +34,12 @@ describe('API gateway → user-service (e2e)', () => {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
 
+  /** GET with ?minVersion=, retried on 202 as a client would: the view may lag under load. */
+  const readAtLeast = (path: string) => waitFor(`${path} at its version`, async () => {
+    const response = await call('GET', path);
+    return response.status === 200 && response;
+  }, { timeoutMs: 20_000 });
+
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${database}`);
     const userPort = await freePort();
@@ -65,21 +71,20 @@ describe('API gateway → user-service (e2e)', () => {
     expect(created.headers.get('location')).toBe(`/api/users/${id}`);
     expect(version).toBe(1);
 
-    const read = await call('GET', `/users/${id}?minVersion=1`);
-    expect(read.status).toBe(200);
+    const read = await readAtLeast(`/users/${id}?minVersion=1`);
     expect(await json(read)).toMatchObject({ id, email: 'e2e@example.com', givenName: 'Edsger', status: 'active', version: 1 });
 
     const updated = await call('PATCH', `/users/${id}`, { familyName: 'W. Dijkstra' }, { 'if-match': '"1"' });
     expect(updated.status).toBe(200);
     expect(updated.headers.get('etag')).toBe('"2"');
-    expect((await json((await call('GET', `/users/${id}?minVersion=2`)))).familyName).toBe('W. Dijkstra');
+    expect((await json(await readAtLeast(`/users/${id}?minVersion=2`))).familyName).toBe('W. Dijkstra');
 
     await waitFor('the list to include the user', async () => (await json((await call('GET', '/users?email=e2e@example.com')))).items.length === 1);
     await waitFor('stats to count the sign-up', async () => (await json((await call('GET', '/users/stats')))).byStatus.active >= 1);
 
     const deleted = await call('DELETE', `/users/${id}`, undefined, { 'if-match': '"2"' });
     expect(deleted.status).toBe(200);
-    expect((await json((await call('GET', `/users/${id}?minVersion=3`)))).status).toBe('deleted');
+    expect((await json(await readAtLeast(`/users/${id}?minVersion=3`))).status).toBe('deleted');
 
     // The correlation id given at the edge is on the stored event.
     const client = new Client({ connectionString: databaseUrl });

@@ -60,8 +60,11 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     await waitFor('UserCreated on Kafka', () => published.get(event.eventId), { timeoutMs: 15_000 });
     expect(published.get(event.eventId)?.headers['correlation-id']).toBe('corr-user-it');
 
-    const first = await http('GET', `/users/${id}?minVersion=1`);
-    expect(first.statusCode).toBe(200);
+    // Retried on 202 as a client would: under load the view may need longer than the server waits.
+    const first = await waitFor('the view at version 1', async () => {
+      const response = await http('GET', `/users/${id}?minVersion=1`);
+      return response.statusCode === 200 && response;
+    }, { timeoutMs: 20_000 });
     expect(first.json()).toMatchObject({ id, email: 'ada@example.com', givenName: 'Ada', familyName: 'Lovelace', status: 'active', version: 1 });
     expect(first.headers['etag']).toBe('"1"');
 

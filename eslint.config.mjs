@@ -5,7 +5,7 @@ import nx from '@nx/eslint-plugin';
  * apps depend on libs; libs never import apps; `contracts` imports no other project;
  * a service never imports another service (each app has its own scope tag).
  */
-const services = ['api-gateway', 'user-service', 'order-service', 'payment-service', 'notification-service', 'inspector', 'cli'];
+const services = ['api-gateway', 'user-service', 'order-service', 'payment-service', 'notification-service', 'saga-e2e', 'inspector', 'cli'];
 
 export default [
   ...nx.configs['flat/base'],
@@ -23,6 +23,7 @@ export default [
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
             { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },

@@ -1,0 +1,5 @@
+module.exports = {
+  ...require('../../jest.preset.cjs'),
+  displayName: 'saga-e2e',
+  rootDir: __dirname,
+};

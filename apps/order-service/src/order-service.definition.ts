@@ -52,5 +52,50 @@ export const orderService: ServiceDefinition = {
         CREATE INDEX orders_status_idx ON ${s}.orders (status, created_at, id);
       `,
     },
+    {
+      id: 2,
+      name: 'payment_deadlines (durable payment timeouts), saga_steps (consumed payment outcomes)',
+      sql: (s) => `
+        -- One row per order, written in the transaction that appends OrderPlaced (ARCHITECTURE §5.6):
+        -- the deadline survives restarts. PaymentDeadlineWatcher claims due rows (FOR UPDATE SKIP
+        -- LOCKED), cancels the orders still PENDING and marks the rows done; confirming or
+        -- cancelling an order marks its row done in the transaction that does it.
+        -- not_before = due_at, pushed back (with attempts / last_error) when expiring failed.
+        CREATE TABLE ${s}.payment_deadlines (
+          order_id   uuid        PRIMARY KEY,
+          due_at     timestamptz NOT NULL,
+          status     text        NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done')),
+          not_before timestamptz NOT NULL,
+          attempts   integer     NOT NULL DEFAULT 0,
+          last_error text,
+          done_at    timestamptz
+        );
+        CREATE INDEX payment_deadlines_due_idx ON ${s}.payment_deadlines (not_before) WHERE status = 'pending';
+
+        -- Orders placed before this migration: a deadline for each one still waiting for payment
+        -- (judged from the event log, not the asynchronous read model).
+        INSERT INTO ${s}.payment_deadlines (order_id, due_at, not_before)
+        SELECT p.aggregate_id, (p.data->>'paymentDeadline')::timestamptz, (p.data->>'paymentDeadline')::timestamptz
+        FROM ${s}.events p
+        WHERE p.event_type = 'OrderPlaced'
+          AND NOT EXISTS (SELECT 1 FROM ${s}.events x WHERE x.aggregate_id = p.aggregate_id AND x.event_type IN ('OrderConfirmed', 'OrderCancelled'))
+        ON CONFLICT (order_id) DO NOTHING;
+
+        -- Other services' events this service consumed for an order (PaymentProcessed,
+        -- PaymentFailed), written in the inbox transaction of each: with the order's own events
+        -- from the log, they make GET /orders/:id/saga.
+        CREATE TABLE ${s}.saga_steps (
+          event_id       uuid        PRIMARY KEY,
+          order_id       uuid        NOT NULL,
+          event_type     text        NOT NULL,
+          service        text        NOT NULL,
+          occurred_at    timestamptz NOT NULL,
+          correlation_id text        NOT NULL,
+          causation_id   text        NOT NULL,
+          recorded_at    timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX saga_steps_order_idx ON ${s}.saga_steps (order_id, occurred_at);
+      `,
+    },
   ],
 };

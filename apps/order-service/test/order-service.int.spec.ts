@@ -1,4 +1,5 @@
-import { topicOf, type EventEnvelope } from '@causeway/contracts';
+import type { Settings } from '@causeway/config';
+import { topicOf, type EventEnvelope, type EventMetadata } from '@causeway/contracts';
 import type { PostgresEventStore } from '@causeway/eventsourcing';
 import { KafkaEventTransport, toKafkaMessage } from '@causeway/messaging';
 import { createHttpApp, EVENT_STORE, KAFKA, PG_POOL, QueryCache } from '@causeway/service-runtime';
@@ -10,6 +11,61 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { AppModule } from '../src/app.module';
 
+const CONSUMED_TOPICS = ['user_events', 'payment_events'];
+
+/** This test's copies of the topics the service consumes, and their dead-letter topics. */
+async function createTopics(kafka: Kafka, suffix: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: CONSUMED_TOPICS.flatMap((t) => [{ topic: `${t}_${suffix}`, numPartitions: 3 }, { topic: `${t}_${suffix}.dlq`, numPartitions: 1 }]) });
+  await admin.disconnect();
+}
+
+async function deleteTopicsAndSchema(kafka: Kafka, suffix: string, settings: Settings, schema: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: CONSUMED_TOPICS.flatMap((t) => [`${t}_${suffix}`, `${t}_${suffix}.dlq`]) }).catch(() => undefined);
+  await admin.disconnect();
+  const cleanup = new Pool({ connectionString: settings.event_store.database_url });
+  await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await cleanup.end();
+}
+
+/** The service in-process on `schema`, consuming this test's topics. */
+async function startOrderService(settings: Settings, schema: string, suffix: string): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(AppModule.register({ schema, settings }), settings);
+  app.connectMicroservice(
+    {
+      strategy: new KafkaEventTransport(app.get<Kafka>(KAFKA), app.get<Pool>(PG_POOL), {
+        groupId: uniqueName('order_it_group'), schema, workerThreads: 2, batchSize: 10, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10,
+        topicOf: (type) => `${topicOf(type)}_${suffix}`,
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.init();
+  await app.startAllMicroservices();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}
+
+/** Produces integration events of other services to this test's copies of their topics. */
+function publisherTo(producer: () => Producer, suffix: string) {
+  const versions = new Map<string, number>();
+  return async function publish<T extends Record<string, unknown>>(
+    eventType: string, aggregateType: string, aggregateId: string, data: T, schemaVersion = 1, metadata: Partial<EventMetadata> = {},
+  ): Promise<EventEnvelope> {
+    const version = (versions.get(aggregateId) ?? 0) + 1;
+    versions.set(aggregateId, version);
+    const event: EventEnvelope = {
+      eventId: randomUUID(), eventType, aggregateType, aggregateId, version, timestamp: new Date().toISOString(), schemaVersion, data,
+      metadata: { correlationId: randomUUID(), causationId: randomUUID(), source: 'order-service-it', ...metadata },
+    };
+    await producer().send({ topic: `${topicOf(eventType)}_${suffix}`, messages: [toKafkaMessage(event)] });
+    return event;
+  };
+}
+
 /**
  * The order-service in-process against real PostgreSQL, Kafka and Redis, in a schema of its own,
  * consuming user_events / payment_events from topics of its own (topicOf override).
@@ -18,7 +74,6 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
   const settings = testSettings();
   const schema = uniqueName('order_it');
   const suffix = uniqueName('t');
-  const consumed = ['user_events', 'payment_events'].map((topic) => `${topic}_${suffix}`);
   const kafka = new Kafka({ clientId: 'order-service-it', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
   let app: NestFastifyApplication;
   let producer: Producer;
@@ -27,18 +82,7 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
   const http = (method: 'GET' | 'POST', url: string, body?: object, headers: Record<string, string> = {}) =>
     app.getHttpAdapter().getInstance().inject({ method, url, payload: body, headers });
 
-  const versions = new Map<string, number>();
-  /** Produces an integration event of another service to this test's copy of its topic. */
-  async function publish<T extends Record<string, unknown>>(eventType: string, aggregateType: string, aggregateId: string, data: T, schemaVersion = 1): Promise<EventEnvelope> {
-    const version = (versions.get(aggregateId) ?? 0) + 1;
-    versions.set(aggregateId, version);
-    const event: EventEnvelope = {
-      eventId: randomUUID(), eventType, aggregateType, aggregateId, version, timestamp: new Date().toISOString(), schemaVersion, data,
-      metadata: { correlationId: randomUUID(), causationId: randomUUID(), source: 'order-service-it' },
-    };
-    await producer.send({ topic: `${topicOf(eventType)}_${suffix}`, messages: [toKafkaMessage(event)] });
-    return event;
-  }
+  const publish = publisherTo(() => producer, suffix);
 
   const createUser = (userId: string) => publish('UserCreated', 'User', userId, { userId, email: `${userId.slice(0, 8)}@example.com`, givenName: 'Grace', familyName: 'Hopper' }, 2);
   const deleteUser = (userId: string) => publish('UserDeleted', 'User', userId, { userId });
@@ -72,10 +116,10 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
   /** The inbox row commits with the handler's effect: present = handled (not failed, not dead-lettered). */
   const handled = (event: EventEnvelope) =>
     waitFor(`${event.eventType} ${event.eventId} to be handled`, async () => (await pool.query(`SELECT 1 FROM ${schema}.inbox WHERE event_id = $1`, [event.eventId])).rowCount === 1, { timeoutMs: 20_000 });
-  const paymentProcessed = (orderId: string, userId: string, paymentId = randomUUID()) =>
-    publish('PaymentProcessed', 'Payment', paymentId, { paymentId, orderId, userId, amountCents: 3_097, currency: 'EUR', providerReference: `sandbox_${paymentId.slice(0, 8)}` });
-  const paymentFailed = (orderId: string, userId: string, paymentId = randomUUID()) =>
-    publish('PaymentFailed', 'Payment', paymentId, { paymentId, orderId, userId, reason: 'card_declined' });
+  const paymentProcessed = (orderId: string, userId: string, paymentId = randomUUID(), metadata: Partial<EventMetadata> = {}) =>
+    publish('PaymentProcessed', 'Payment', paymentId, { paymentId, orderId, userId, amountCents: 3_097, currency: 'EUR', providerReference: `sandbox_${paymentId.slice(0, 8)}` }, 1, metadata);
+  const paymentFailed = (orderId: string, userId: string, paymentId = randomUUID(), metadata: Partial<EventMetadata> = {}) =>
+    publish('PaymentFailed', 'Payment', paymentId, { paymentId, orderId, userId, reason: 'card_declined' }, 1, metadata);
   const placeFor = async (userId: string): Promise<string> => {
     const placed = await http('POST', '/orders', order(userId));
     expect(placed.statusCode).toBe(202);
@@ -84,39 +128,17 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
   const eventsOf = (id: string) => app.get<PostgresEventStore>(EVENT_STORE).readStream(id);
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: consumed.flatMap((topic) => [{ topic, numPartitions: 3 }, { topic: `${topic}.dlq`, numPartitions: 1 }]) });
-    await admin.disconnect();
+    await createTopics(kafka, suffix);
     producer = kafka.producer();
     await producer.connect();
-
-    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
+    app = await startOrderService(settings, schema, suffix);
     pool = app.get<Pool>(PG_POOL);
-    app.connectMicroservice(
-      {
-        strategy: new KafkaEventTransport(app.get<Kafka>(KAFKA), pool, {
-          groupId: uniqueName('order_it_group'), schema, workerThreads: 2, batchSize: 10, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10,
-          topicOf: (type) => `${topicOf(type)}_${suffix}`,
-        }),
-      },
-      { inheritAppConfig: true },
-    );
-    await app.init();
-    await app.startAllMicroservices();
-    await app.getHttpAdapter().getInstance().ready();
   });
 
   afterAll(async () => {
     await app?.close();
     await producer?.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: consumed.flatMap((topic) => [topic, `${topic}.dlq`]) }).catch(() => undefined);
-    await admin.disconnect();
-    const cleanup = new Pool({ connectionString: settings.event_store.database_url });
-    await cleanup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await cleanup.end();
+    await deleteTopicsAndSchema(kafka, suffix, settings, schema);
   });
 
   it('places an order for a known customer: 202, OrderPlaced stored with its total and correlation id, projected, cached', async () => {
@@ -136,6 +158,9 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
     });
     const deadline = Date.parse((event.data as { paymentDeadline: string }).paymentDeadline) - Date.parse(event.timestamp);
     expect(Math.abs(deadline - settings.saga.payment_deadline)).toBeLessThan(1_000);
+    // The deadline is stored with the event (same transaction), not only a timer in memory.
+    const stored = await pool.query(`SELECT status, due_at FROM ${schema}.payment_deadlines WHERE order_id = $1`, [id]);
+    expect(stored.rows).toEqual([{ status: 'pending', due_at: new Date((event.data as { paymentDeadline: string }).paymentDeadline) }]);
 
     const first = await read(id, 1);
     expect(first.headers['etag']).toBe('"1"');
@@ -245,8 +270,91 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
   it('describes its HTTP API in OpenAPI', () => {
     const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('order-service').build());
     // The runtime adds its own endpoints (health, events); these are the service's.
-    expect(Object.keys(document.paths).filter((p) => p.startsWith('/orders')).sort()).toEqual(['/orders', '/orders/{id}', '/orders/{id}/cancel', '/orders/{id}/deliver', '/orders/{id}/ship']);
+    expect(Object.keys(document.paths).filter((p) => p.startsWith('/orders')).sort()).toEqual(['/orders', '/orders/{id}', '/orders/{id}/cancel', '/orders/{id}/deliver', '/orders/{id}/saga', '/orders/{id}/ship']);
     expect(document.components?.schemas?.['PlaceOrderDto']).toBeDefined();
+    expect(document.paths['/orders/{id}/saga'].get?.responses['200']).toMatchObject({ content: { 'application/json': { schema: { $ref: '#/components/schemas/OrderSagaView' } } } });
+    expect(Object.keys(document.components?.schemas?.['SagaStepView'] ?? {})).not.toHaveLength(0);
+  });
+
+  describe('GET /orders/:id/saga', () => {
+    const saga = async (id: string) => {
+      const response = await http('GET', `/orders/${id}/saga`);
+      expect(response.statusCode).toBe(200);
+      return response.json();
+    };
+    const deadlineStatus = async (id: string) => (await pool.query(`SELECT status FROM ${schema}.payment_deadlines WHERE order_id = $1`, [id])).rows[0]?.status as string | undefined;
+
+    it('the happy path: OrderPlaced, PaymentProcessed, OrderConfirmed, in that order, in one correlation; outcome confirmed; the deadline done', async () => {
+      const userId = await knownCustomer();
+      const placedResponse = await http('POST', '/orders', order(userId), { 'x-correlation-id': `corr-saga-${randomUUID()}` });
+      const id: string = placedResponse.json().id;
+      const [placed] = await eventsOf(id);
+      const correlationId = placed.metadata.correlationId;
+      expect(await saga(id)).toMatchObject({ orderId: id, status: 'PENDING', steps: [{ eventType: 'OrderPlaced' }] });
+      expect((await saga(id)).outcome).toBeUndefined();
+
+      // As payment-service would: in the order's correlation, caused by its PaymentInitiated.
+      const payment = await paymentProcessed(id, userId, randomUUID(), { correlationId, causationId: randomUUID(), source: 'payment-service' });
+      await handled(payment);
+      const [, confirmed] = await eventsOf(id);
+
+      const body = await saga(id);
+      expect(body).toEqual({
+        orderId: id,
+        status: 'CONFIRMED',
+        outcome: { status: 'confirmed' },
+        steps: [
+          { eventType: 'OrderPlaced', service: 'order-service', version: 1, timestamp: placed.timestamp, correlationId, causationId: placed.metadata.causationId, eventId: placed.eventId },
+          { eventType: 'PaymentProcessed', service: 'payment-service', timestamp: payment.timestamp, correlationId, causationId: payment.metadata.causationId, eventId: payment.eventId },
+          { eventType: 'OrderConfirmed', service: 'order-service', version: 2, timestamp: confirmed.timestamp, correlationId, causationId: payment.eventId, eventId: confirmed.eventId },
+        ],
+      });
+      const times = body.steps.map((step: { timestamp: string }) => Date.parse(step.timestamp));
+      expect([...times].sort((a, b) => a - b)).toEqual(times);
+      expect(await deadlineStatus(id)).toBe('done');
+    });
+
+    it('the PaymentFailed path: the cancel with its reason; a late PaymentProcessed shows as a step the order ignored', async () => {
+      const userId = await knownCustomer();
+      const id = await placeFor(userId);
+      const [placed] = await eventsOf(id);
+      const correlationId = placed.metadata.correlationId;
+      const failure = await paymentFailed(id, userId, randomUUID(), { correlationId, source: 'payment-service' });
+      await handled(failure);
+      const cancelled = (await eventsOf(id))[1];
+
+      expect(await saga(id)).toEqual({
+        orderId: id,
+        status: 'CANCELLED',
+        outcome: { status: 'cancelled', reason: 'payment_failed' },
+        steps: [
+          expect.objectContaining({ eventType: 'OrderPlaced', eventId: placed.eventId, correlationId }),
+          expect.objectContaining({ eventType: 'PaymentFailed', service: 'payment-service', eventId: failure.eventId, correlationId }),
+          expect.objectContaining({ eventType: 'OrderCancelled', service: 'order-service', version: 2, eventId: cancelled.eventId, causationId: failure.eventId, correlationId }),
+        ],
+      });
+      expect(cancelled.data).toMatchObject({ reason: 'payment_failed', refundDue: false });
+      expect(await deadlineStatus(id)).toBe('done');
+
+      const late = await paymentProcessed(id, userId, randomUUID(), { correlationId, source: 'payment-service' });
+      await handled(late);
+      const after = await saga(id);
+      expect(after).toMatchObject({ status: 'CANCELLED', outcome: { status: 'cancelled', reason: 'payment_failed' } });
+      expect(after.steps.map((step: { eventType: string }) => step.eventType)).toEqual(['OrderPlaced', 'PaymentFailed', 'OrderCancelled', 'PaymentProcessed']);
+    });
+
+    it('a customer cancel ends the payment deadline too; 404 for an unknown order, 400 for a bad id', async () => {
+      const userId = await knownCustomer();
+      const id = await placeFor(userId);
+      expect((await http('POST', `/orders/${id}/cancel`, {})).statusCode).toBe(200);
+      expect(await deadlineStatus(id)).toBe('done');
+      expect((await saga(id)).outcome).toEqual({ status: 'cancelled', reason: 'customer_request' });
+
+      const unknown = await http('GET', `/orders/${randomUUID()}/saga`);
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json()).toMatchObject({ statusCode: 404, error: 'Not Found' });
+      expect((await http('GET', '/orders/nope/saga')).statusCode).toBe(400);
+    });
   });
 
   describe('saga reactions (ARCHITECTURE §5)', () => {
@@ -348,5 +456,160 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
         }
       }
     });
+  });
+});
+
+/**
+ * ARCHITECTURE §5.6 with a short deadline: an order with no payment outcome is cancelled
+ * (payment_timeout), also when its deadline passed while no instance ran.
+ */
+describe('order-service payment deadline (CAUSEWAY__SAGA__PAYMENT_DEADLINE=1s)', () => {
+  const settings = testSettings({ ...process.env, CAUSEWAY__SAGA__PAYMENT_DEADLINE: '1s' });
+  const schema = uniqueName('order_deadline_it');
+  const suffix = uniqueName('t');
+  const kafka = new Kafka({ clientId: 'order-service-deadline-it', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+  let app: NestFastifyApplication | undefined;
+  let producer: Producer;
+  /** The test's own pool: it reads the schema also while no instance runs. */
+  let db: Pool;
+
+  const publish = publisherTo(() => producer, suffix);
+  const running = () => {
+    if (!app) throw new Error('the service is not running');
+    return app;
+  };
+  const http = (method: 'GET' | 'POST', url: string, body?: object) => running().getHttpAdapter().getInstance().inject({ method, url, payload: body });
+
+  interface Row {
+    event_id: string;
+    event_type: string;
+    version: number;
+    data: Record<string, unknown>;
+    metadata: EventMetadata;
+    occurred_at: Date;
+  }
+  const eventsOf = async (id: string) => (await db.query<Row>(`SELECT event_id, event_type, version, data, metadata, occurred_at FROM ${schema}.events WHERE aggregate_id = $1 ORDER BY version`, [id])).rows;
+  const deadlineOf = async (id: string) => (await db.query<{ status: string; due_at: Date }>(`SELECT status, due_at FROM ${schema}.payment_deadlines WHERE order_id = $1`, [id])).rows[0];
+  const cancellationOf = (id: string) => waitFor(`order ${id} to be cancelled`, async () => (await eventsOf(id)).find((e) => e.event_type === 'OrderCancelled'), { timeoutMs: 10_000 });
+  const handled = (event: EventEnvelope) =>
+    waitFor(`${event.eventType} ${event.eventId} to be handled`, async () => (await db.query(`SELECT 1 FROM ${schema}.inbox WHERE event_id = $1`, [event.eventId])).rowCount === 1, { timeoutMs: 20_000 });
+  const knownCustomer = async () => {
+    const userId = randomUUID();
+    await handled(await publish('UserCreated', 'User', userId, { userId, email: `${userId.slice(0, 8)}@example.com`, givenName: 'Ada', familyName: 'Lovelace' }, 2));
+    return userId;
+  };
+  const placeFor = async (userId: string) => {
+    const placed = await http('POST', '/orders', { userId, items: [{ sku: 'BOOK-1', quantity: 1, unitPriceCents: 3_097 }], currency: 'EUR', paymentMethod: 'tok_visa' });
+    expect(placed.statusCode).toBe(202);
+    const id: string = placed.json().id;
+    const [event] = await eventsOf(id);
+    return { id, placed: event, dueAt: Date.parse(event.data['paymentDeadline'] as string) };
+  };
+
+  beforeAll(async () => {
+    expect(settings.saga.payment_deadline).toBe(1_000);
+    await createTopics(kafka, suffix);
+    producer = kafka.producer();
+    await producer.connect();
+    db = new Pool({ connectionString: settings.event_store.database_url, max: 2 });
+    app = await startOrderService(settings, schema, suffix);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await producer?.disconnect();
+    await db?.end();
+    await deleteTopicsAndSchema(kafka, suffix, settings, schema);
+  });
+
+  it('an order with no payment outcome is CANCELLED (payment_timeout, nothing to refund) soon after its deadline, caused by its OrderPlaced', async () => {
+    const userId = await knownCustomer();
+    const { id, placed, dueAt } = await placeFor(userId);
+    // now + 1s, taken just before the event's own timestamp.
+    expect(dueAt - placed.occurred_at.getTime()).toBeGreaterThan(900);
+    expect(dueAt - placed.occurred_at.getTime()).toBeLessThanOrEqual(1_000);
+    expect(await deadlineOf(id)).toEqual({ status: 'pending', due_at: new Date(dueAt) });
+
+    const cancelled = await cancellationOf(id);
+    expect(cancelled).toMatchObject({
+      version: 2,
+      data: { orderId: id, userId, reason: 'payment_timeout', refundDue: false },
+      metadata: { correlationId: placed.metadata.correlationId, causationId: placed.event_id, source: 'order-service' },
+    });
+    expect(cancelled.occurred_at.getTime()).toBeGreaterThanOrEqual(dueAt);
+    expect((await deadlineOf(id)).status).toBe('done');
+    const audit = await db.query(`SELECT data, metadata FROM ${schema}.events WHERE event_type = 'CommandAudited' AND data->>'targetId' = $1 AND data->>'command' = 'CancelOrder'`, [id]);
+    expect(audit.rows).toEqual([
+      expect.objectContaining({ data: { actor: 'order-service', command: 'CancelOrder', outcome: 'accepted', targetId: id }, metadata: expect.objectContaining({ correlationId: placed.metadata.correlationId }) }),
+    ]);
+
+    const view = await waitFor('the view to show the cancel', async () => {
+      const response = await http('GET', `/orders/${id}?minVersion=2`);
+      return response.statusCode === 200 && response.json();
+    }, { timeoutMs: 20_000 });
+    expect(view).toMatchObject({ status: 'CANCELLED', cancelReason: 'payment_timeout', refundDue: false });
+    const saga = (await http('GET', `/orders/${id}/saga`)).json();
+    expect(saga).toMatchObject({ status: 'CANCELLED', outcome: { status: 'cancelled', reason: 'payment_timeout' } });
+    expect(saga.steps.map((s: { eventType: string; correlationId: string }) => [s.eventType, s.correlationId])).toEqual([
+      ['OrderPlaced', placed.metadata.correlationId],
+      ['OrderCancelled', placed.metadata.correlationId],
+    ]);
+  });
+
+  it('an order confirmed before its deadline is not cancelled when the deadline passes', async () => {
+    const userId = await knownCustomer();
+    const { id, dueAt } = await placeFor(userId);
+    const paymentId = randomUUID();
+    await handled(await publish('PaymentProcessed', 'Payment', paymentId, { paymentId, orderId: id, userId, amountCents: 3_097, currency: 'EUR', providerReference: 'sandbox_1' }));
+    const confirmed = (await eventsOf(id))[1];
+    expect(confirmed.event_type).toBe('OrderConfirmed');
+    expect(confirmed.occurred_at.getTime()).toBeLessThan(dueAt); // else this test proves nothing
+    expect((await deadlineOf(id)).status).toBe('done');
+
+    // A later order's timeout shows the watcher has run past this order's deadline.
+    const later = await placeFor(userId);
+    expect(later.dueAt).toBeGreaterThan(dueAt);
+    await cancellationOf(later.id);
+    expect((await eventsOf(id)).map((e) => e.event_type)).toEqual(['OrderPlaced', 'OrderConfirmed']);
+  });
+
+  it('payments arriving as the deadlines pass: each order ends confirmed or timed out, never both; every payment is handled (no deadlock, no dead letter)', async () => {
+    const userId = await knownCustomer();
+    const placed: Array<Awaited<ReturnType<typeof placeFor>>> = [];
+    for (let i = 0; i < 8; i++) placed.push(await placeFor(userId));
+    // Midway through the deadlines: the watcher may be expiring some of these orders right now.
+    await waitFor('the middle deadline', () => Date.now() >= placed[4].dueAt, { timeoutMs: 5_000, intervalMs: 5 });
+    const payments = await Promise.all(placed.map(({ id }) => {
+      const paymentId = randomUUID();
+      return publish('PaymentProcessed', 'Payment', paymentId, { paymentId, orderId: id, userId, amountCents: 3_097, currency: 'EUR', providerReference: `sandbox_${paymentId.slice(0, 8)}` });
+    }));
+    for (const payment of payments) await handled(payment);
+    for (const { id } of placed) {
+      await waitFor(`order ${id} to leave PENDING`, async () => (await eventsOf(id)).length === 2, { timeoutMs: 10_000 });
+      const events = (await eventsOf(id)).map((e) => [e.event_type, e.data['reason']]);
+      expect([[['OrderPlaced', undefined], ['OrderConfirmed', undefined]], [['OrderPlaced', undefined], ['OrderCancelled', 'payment_timeout']]]).toContainEqual(events);
+      expect((await deadlineOf(id)).status).toBe('done');
+    }
+  });
+
+  it('deadlines survive a restart: an order whose deadline passed while no instance ran is cancelled by the next one', async () => {
+    const userId = await knownCustomer();
+    const { id, placed, dueAt } = await placeFor(userId);
+    // Closing stops the watcher first (onModuleDestroy), well within the second.
+    await running().close();
+    app = undefined;
+    expect((await eventsOf(id)).map((e) => e.event_type)).toEqual(['OrderPlaced']);
+
+    await waitFor('the deadline to pass with no instance running', () => Date.now() > dueAt + 200, { timeoutMs: 5_000 });
+    expect((await eventsOf(id)).map((e) => e.event_type)).toEqual(['OrderPlaced']);
+    expect((await deadlineOf(id)).status).toBe('pending');
+
+    app = await startOrderService(settings, schema, suffix);
+    const cancelled = await cancellationOf(id);
+    expect(cancelled).toMatchObject({
+      data: { reason: 'payment_timeout', refundDue: false },
+      metadata: { correlationId: placed.metadata.correlationId, causationId: placed.event_id },
+    });
+    expect((await deadlineOf(id)).status).toBe('done');
   });
 });

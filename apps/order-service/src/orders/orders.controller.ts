@@ -13,6 +13,8 @@ import { PlaceOrderDto } from './commands/place-order/place-order.dto';
 import { ShipOrder } from './commands/ship-order/ship-order.command';
 import { GetOrderDto } from './queries/get-order/get-order.dto';
 import { GetOrder } from './queries/get-order/get-order.query';
+import { GetOrderSaga } from './queries/get-order-saga/get-order-saga.query';
+import { OrderSagaView } from './queries/get-order-saga/order-saga.view';
 import { ListOrdersDto } from './queries/list-orders/list-orders.dto';
 import { ListOrders, type OrderPage } from './queries/list-orders/list-orders.query';
 import { OrderView } from './queries/order.view';
@@ -69,6 +71,16 @@ export class OrdersController {
     if (!order) throw new NotFoundException(`Order ${id} not found`);
     reply.header('etag', etag(order.version)).header('x-cache', cached ? 'hit' : 'miss');
     return order;
+  }
+
+  /** ARCHITECTURE §5: each step of the order's saga (event, service, time, correlation id) and where it stands. */
+  @Get(':id/saga')
+  @ApiOkResponse({ type: OrderSagaView })
+  @ApiNotFoundResponse()
+  async saga(@Param('id', ParseUUIDPipe) id: string): Promise<OrderSagaView> {
+    const saga = await this.queries.execute(new GetOrderSaga(id));
+    if (!saga) throw new NotFoundException(`Order ${id} not found`);
+    return saga;
   }
 
   @Post(':id/ship')

@@ -2,6 +2,7 @@ import { AggregateRepository, catalogSchemas, InMemoryEventStore } from '@causew
 import { AuditTrail, type ServiceDefinition } from '@causeway/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import type { PaymentDeadlines } from '../../deadlines/payment-deadlines';
 import { Order, type CancellationReason, type OrderCommand } from '../../domain/order.aggregate';
 import { CancelOrder } from './cancel-order.command';
 import { CancelOrderHandler } from './cancel-order.handler';
@@ -14,7 +15,13 @@ describe('CancelOrderHandler', () => {
   let store: InMemoryEventStore;
   let orders: AggregateRepository<Order>;
 
+  /** Records which deadlines were settled, in which transaction. */
+  let settled: Array<[PoolClient, string]>;
+  let deadlines: PaymentDeadlines;
+
   beforeEach(() => {
+    settled = [];
+    deadlines = { settle: async (tx: PoolClient, orderId: string) => void settled.push([tx, orderId]) } as unknown as PaymentDeadlines;
     store = new InMemoryEventStore(catalogSchemas);
     orders = new AggregateRepository(store, (id) => new Order(id), { schemas: catalogSchemas, snapshotInterval: 1_000 });
   });
@@ -35,7 +42,7 @@ describe('CancelOrderHandler', () => {
 
   describe('CancelOrder as a reaction', () => {
     // The reaction path does not use the pool: it runs in the consumer's transaction.
-    const handler = () => new CancelOrderHandler(orders, undefined as never, service, new AuditTrail(store, 'order-service'));
+    const handler = () => new CancelOrderHandler(orders, undefined as never, service, new AuditTrail(store, 'order-service'), deadlines);
 
     const paid = { type: 'ConfirmOrder', paymentId: randomUUID() } as const;
     const histories = {
@@ -65,6 +72,8 @@ describe('CancelOrderHandler', () => {
       const reaction = cause();
       const result = await handler().execute(new CancelOrder(id, reason, undefined, reaction));
       const after = await store.readStream(id);
+      // Whatever the status: only a PENDING order has a pending deadline, and leaving PENDING ends it.
+      expect(settled).toEqual([[reaction.transaction, id]]);
       if (!cancels) {
         expect(result).toBeUndefined();
         expect(after).toEqual(before);

@@ -2,6 +2,7 @@ import { AggregateRepository, catalogSchemas, InMemoryEventStore, START } from '
 import { AuditTrail, type ServiceDefinition } from '@causeway/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import type { PaymentDeadlines } from '../../deadlines/payment-deadlines';
 import { Order, type OrderCommand } from '../../domain/order.aggregate';
 import type { Reaction } from '../reaction';
 import { ConfirmOrder } from './confirm-order.command';
@@ -14,7 +15,13 @@ describe('ConfirmOrderHandler', () => {
   let store: InMemoryEventStore;
   let orders: AggregateRepository<Order>;
 
+  /** Records which deadlines were settled, in which transaction. */
+  let settled: Array<[PoolClient, string]>;
+  let deadlines: PaymentDeadlines;
+
   beforeEach(() => {
+    settled = [];
+    deadlines = { settle: async (tx: PoolClient, orderId: string) => void settled.push([tx, orderId]) } as unknown as PaymentDeadlines;
     store = new InMemoryEventStore(catalogSchemas);
     orders = new AggregateRepository(store, (id) => new Order(id), { schemas: catalogSchemas, snapshotInterval: 1_000 });
   });
@@ -36,13 +43,15 @@ describe('ConfirmOrderHandler', () => {
   const audited = async () => (await store.readAll(START, 1_000)).events.filter((e) => e.eventType === 'CommandAudited');
 
   describe('ConfirmOrder (PaymentProcessed)', () => {
-    const handler = () => new ConfirmOrderHandler(orders, service, new AuditTrail(store, 'order-service'));
+    const handler = () => new ConfirmOrderHandler(orders, service, new AuditTrail(store, 'order-service'), deadlines);
 
     it('confirms a PENDING order, caused by the payment event and in its correlation', async () => {
       const id = await orderIn();
       const paymentId = randomUUID();
       const reaction = cause();
       expect(await handler().execute(new ConfirmOrder(id, paymentId, reaction))).toEqual({ id, status: 'CONFIRMED', version: 2 });
+      // The payment deadline ends in the transaction that confirms.
+      expect(settled).toEqual([[reaction.transaction, id]]);
       const [, confirmed] = await store.readStream(id);
       expect(confirmed).toMatchObject({
         eventType: 'OrderConfirmed',

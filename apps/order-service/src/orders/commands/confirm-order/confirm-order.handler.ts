@@ -1,6 +1,7 @@
 import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { PaymentDeadlines } from '../../deadlines/payment-deadlines';
 import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
 import { orderResult, type OrderCommandResult } from '../command-result';
 import { auditReaction } from '../reaction';
@@ -14,6 +15,7 @@ export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
     @Inject(ORDER_REPOSITORY) private readonly orders: OrderRepository,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
     private readonly audit: AuditTrail,
+    private readonly deadlines: PaymentDeadlines,
   ) {}
 
   /**
@@ -22,6 +24,9 @@ export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
    * that one on OrderCancelled, ARCHITECTURE §5.6).
    */
   async execute({ orderId, paymentId, reaction }: ConfirmOrder): Promise<OrderCommandResult | undefined> {
+    // First (see PaymentDeadlines): waits for a watcher expiring this order right now, so the load
+    // below sees its cancellation. A payment outcome ends the wait for one either way.
+    await this.deadlines.settle(reaction.transaction, orderId);
     const order = await this.orders.load(orderId);
     if (order.current.status !== 'PENDING') {
       this.logger.log(`payment ${paymentId} for order ${orderId} ignored: the order is ${order.current.status}`);

@@ -5,6 +5,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { CustomerDirectory } from '../../../customers/customer-directory';
+import { PaymentDeadlines } from '../../deadlines/payment-deadlines';
 import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
 import { orderResult, type OrderCommandResult } from '../command-result';
 import { PlaceOrder } from './place-order.command';
@@ -18,24 +19,28 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
     @Inject(SETTINGS) private readonly settings: Settings,
     private readonly customers: CustomerDirectory,
     private readonly audit: AuditTrail,
+    private readonly deadlines: PaymentDeadlines,
   ) {}
 
   async execute(command: PlaceOrder): Promise<OrderCommandResult> {
     const commandId = randomUUID();
     return this.audit.run('PlaceOrder', command.orderId, commandId, async () => {
       const order = await this.orders.load(command.orderId);
+      const paymentDeadline = new Date(Date.now() + this.settings.saga.payment_deadline).toISOString();
       order.execute({
         type: 'PlaceOrder',
         userId: command.userId,
         items: command.items,
         currency: command.currency,
         paymentMethod: command.paymentMethod,
-        paymentDeadline: new Date(Date.now() + this.settings.saga.payment_deadline).toISOString(),
+        paymentDeadline,
       });
       return inTransaction(this.pool, async (tx) => {
         await this.customers.requireActive(tx, command.userId);
         await this.customers.recordOrder(tx, command.userId, order.id);
         const { version } = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
+        // Durable, with the event: the deadline outlives this process (PaymentDeadlineWatcher).
+        await this.deadlines.schedule(tx, order.id, paymentDeadline);
         return orderResult(order, version);
       });
     });

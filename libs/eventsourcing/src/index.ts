@@ -1,6 +1,7 @@
 export { Aggregate, assertNever, type DomainEvent } from './lib/aggregate';
 export { AggregateRepository, type CausationContext, type RepositoryOptions } from './lib/aggregate-repository';
 export { catalogSchemas } from './lib/catalog-schemas';
+export { uuidV5 } from './lib/deterministic-id';
 export { AggregateNotFoundError, ConcurrencyConflictError, DomainRuleViolation } from './lib/errors';
 export {
   START,

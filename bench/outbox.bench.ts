@@ -5,21 +5,28 @@
  *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/outbox.bench.ts \
  *     [--events 20000] [--aggregates 1000] [--batch-sizes 100,500,1000] [--append-concurrency 16] \
  *     [--rate 1000] [--seconds 20] [--tick-ms 10] [--latency-batch 500] [--max-wait 10] \
- *     [--consumers autocommit,interval-commit] [--skip-throughput] [--skip-latency]
+ *     [--relays library,proposed,pipelined] [--analyze] \
+ *     [--latency-runs library:autocommit,library:eventconsumer,library:interval-commit,proposed:interval-commit,pipelined:interval-commit,pipelined:eventconsumer] \
+ *     [--skip-throughput] [--skip-latency]
  *
  * 1. Relay throughput: N events appended (relay stopped) into a fresh schema, then the relay is
  *    started and timed until every outbox row is marked published; compared with a plain kafkajs
- *    producer.sendBatch of the same messages (idempotent, acks -1, maxInFlightRequests 1).
+ *    producer.sendBatch of the same messages (idempotent, acks -1, maxInFlightRequests 1), in
+ *    batches of the same size, to a separate topic. `--analyze` refreshes table statistics first.
  * 2. Commit -> consumer latency at a steady rate: 1-event appends scheduled by wall clock, the relay
- *    running, a kafkajs consumer (own group, latest offsets, in a child process) timing receipt. Run
- *    once per consumer mode: `autocommit` (kafkajs default: OffsetCommit after every batch, before the
- *    next fetch) and `interval-commit` (autoCommit false, offsets committed by a 1 s timer).
+ *    running, a kafkajs consumer (own group, latest offsets, in a child process) timing receipt.
+ *    Consumer modes: `autocommit` (kafkajs defaults: an OffsetCommit after every batch, before the
+ *    next fetch), `eventconsumer` (the run() options libs/messaging EventConsumer uses) and
+ *    `interval-commit` (autoCommit false, offsets committed by a 1 s timer).
  *
- * The relay itself is the library's OutboxRelay, unmodified. To split its time into phases, this
- * script observes it from outside: pg's Client.prototype.query is wrapped to time the relay's outbox
- * SELECT / UPDATE (matched by SQL text, for this run's schema only), the Kafka producer the relay
- * creates is wrapped to time sendBatch, and the relay's LISTEN connection gets an extra
- * 'notification' listener.
+ * Relays: `library` is the library's OutboxRelay, unmodified. `proposed` and `pipelined` are
+ * bench-local EXPERIMENTS (class ProposedRelay below) that measure the changes suggested for
+ * libs/messaging; they are not the library.
+ *
+ * To split the relay's time into phases, this script observes it from outside: pg's
+ * Client.prototype.query is wrapped to time the relay's outbox SELECT / UPDATE (matched by SQL text,
+ * for this run's schema only), the Kafka producer the relay creates is wrapped to time sendBatch,
+ * and the relay's LISTEN connection gets an extra 'notification' listener.
  */
 import { migrateEventStore, PostgresEventStore, sqlIdentifier, type EventSchemas } from '@causeway/eventsourcing';
 import { contractTestSchemas, noted } from '@causeway/eventsourcing/testing';
@@ -536,6 +543,10 @@ async function throughput(batchSize: number, kind: RelayKind): Promise<Throughpu
     const appendRate = await appendBacklog(store, EVENTS, AGGREGATES);
     const { rows: [{ n: backlog }] } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE published_at IS NULL`);
     console.log(`appended ${fmt(backlog)} events (1 event per append, ${APPEND_CONCURRENCY} concurrent) at ${fmt(appendRate)} events/s; relay was stopped`);
+    if (has('analyze')) {
+      await db.pool.query(`ANALYZE ${db.schema}.outbox; ANALYZE ${db.schema}.events`);
+      console.log('--analyze: ran ANALYZE on outbox and events before starting the relay (fresh statistics)');
+    }
     console.log(`relay read plan now ${await explainRelaySelect(db.pool, db.schema, batchSize)}`);
 
     // -- relay
@@ -652,9 +663,10 @@ async function consumerRole(): Promise<void> {
   const clock = () => performance.timeOrigin + performance.now();
   const receipts = new Map<string, number>();
   const requests: Record<string, number[]> = {};
+  const groupId = flag('group', uniqueName('bench_outbox_latency'));
   const consumer = mode === 'eventconsumer'
-    ? kafka.consumer({ groupId: uniqueName('bench_outbox_latency'), allowAutoTopicCreation: false }) // as EventConsumer.start()
-    : kafka.consumer({ groupId: uniqueName('bench_outbox_latency'), maxWaitTimeInMs: MAX_WAIT, minBytes: 1, allowAutoTopicCreation: false });
+    ? kafka.consumer({ groupId, allowAutoTopicCreation: false }) // as EventConsumer.start()
+    : kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT, minBytes: 1, allowAutoTopicCreation: false });
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
@@ -664,6 +676,7 @@ async function consumerRole(): Promise<void> {
   };
   process.on('disconnect', () => void stop(0)); // the parent went away: leave the group, exit
   process.on('SIGINT', () => void stop(130));
+  process.on('SIGTERM', () => void stop(143));
   consumer.on(consumer.events.GROUP_JOIN, () => send({ type: 'joined' }));
   consumer.on(consumer.events.REQUEST, ({ payload }) => (requests[payload.apiName] ??= []).push(payload.duration));
   const offsets = new Map<number, string>();
@@ -730,7 +743,14 @@ async function consumerRole(): Promise<void> {
 }
 
 function startConsumerChild(topic: string, mode: ConsumerMode): { child: ChildProcess; next: (type: FromChild['type'], timeoutMs: number) => Promise<FromChild>; dispose: () => Promise<void> } {
-  const child = fork(__filename, ['--role', 'consumer', '--topic', topic, '--mode', mode, '--max-wait', String(MAX_WAIT)], { execArgv: process.execArgv, stdio: 'inherit' });
+  const groupId = uniqueName('bench_outbox_latency');
+  onCleanup(`delete consumer group ${groupId}`, async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  });
+  const child = fork(__filename, ['--role', 'consumer', '--topic', topic, '--mode', mode, '--max-wait', String(MAX_WAIT), '--group', groupId], { execArgv: process.execArgv, stdio: 'inherit' });
   const inbox: FromChild[] = [];
   const waiters: Array<() => void> = [];
   child.on('message', (m: FromChild) => {
@@ -961,12 +981,14 @@ if (flag('role', 'main') === 'consumer') {
   });
 } else {
   let exiting = false;
-  process.on('SIGINT', () => {
-    if (exiting) process.exit(130);
-    exiting = true;
-    console.error('\ninterrupted: cleaning up');
-    cleanupAll().finally(() => process.exit(130));
-  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (exiting) process.exit(130);
+      exiting = true;
+      console.error(`\n${signal}: cleaning up`);
+      cleanupAll().finally(() => process.exit(130));
+    });
+  }
   main()
     .then(async () => {
       await cleanupAll();

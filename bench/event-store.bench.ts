@@ -349,15 +349,13 @@ function newEvent(eventId: string, data: Record<string, unknown>, meta: Item['me
 /** Pools are named (application_name) so --diagnose can sample their backends' wait events. */
 const benchPool = (tag: string, max: number, connectionString = URL_) => new Pool({ connectionString, max, application_name: tag });
 
-function oursVariant(key: string, label: string, publish: boolean, opts: { notifyTrigger?: boolean; diagnostic?: boolean } = {}): Variant {
+function oursVariant(key: string, label: string, publish: boolean): Variant {
   return {
     key,
     label,
-    diagnostic: opts.diagnostic,
     async setup(concurrency, tag) {
       const pool = benchPool(tag, concurrency);
       await migrateEventStore(pool, { schema: tag, partitions: PARTITIONS });
-      if (opts.notifyTrigger === false) await pool.query(`ALTER TABLE ${tag}.outbox DISABLE TRIGGER outbox_notify`);
       const store = new PostgresEventStore(pool, { schema: tag, schemas: benchSchemas });
       return {
         appendNew: (it) => store.append({ aggregateId: it.id, aggregateType: AGGREGATE_TYPE, expectedVersion: 0, publish, events: [newEvent(it.eventIdNew, it.dataNew, it.meta)] }),
@@ -417,51 +415,6 @@ function plainVariant(key: string, label: string, shape: 'bare' | 'indexed' | 's
       return {
         appendNew: (it) => insert(it, 1, it.eventIdNew, it.dataNew),
         appendExisting: (it) => insert(it, 2, it.eventIdExisting, it.dataExisting),
-        close: () => pool.end(),
-      };
-    },
-  };
-}
-
-/**
- * What-if statements (--diagnose only), on the store's own tables, to price possible changes:
- *  - 'store-sql': the store's exact append statement and parameters (read from a PostgresEventStore
- *    instance), sent as a NAMED prepared statement (parsed once per connection, plan cacheable)
- *  - 'single-row': a 1-event form of the same statement (scalar parameters instead of unnest'ed
- *    arrays; same gap-free guard, same outbox row), also named/prepared
- */
-function whatIfVariant(key: string, label: string, kind: 'store-sql' | 'single-row', notifyTrigger: boolean): Variant {
-  return {
-    key,
-    label,
-    diagnostic: true,
-    async setup(concurrency, tag) {
-      const pool = benchPool(tag, concurrency);
-      await migrateEventStore(pool, { schema: tag, partitions: PARTITIONS });
-      if (!notifyTrigger) await pool.query(`ALTER TABLE ${tag}.outbox DISABLE TRIGGER outbox_notify`);
-      const storeSql = (new PostgresEventStore(pool, { schema: tag, schemas: benchSchemas }) as unknown as { appendSql: string }).appendSql;
-      const singleSql = `
-        WITH inserted AS (
-          INSERT INTO ${tag}.events (aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at)
-          SELECT $1::uuid, $3::int + 1, $4::uuid, $5::text, $2::text, $6::int, $7::jsonb, $8::jsonb, $9::timestamptz
-          WHERE $3::int = 0 OR EXISTS (SELECT 1 FROM ${tag}.events WHERE aggregate_id = $1::uuid AND version = $3::int)
-          RETURNING global_position, version),
-        outboxed AS (INSERT INTO ${tag}.outbox (aggregate_id, version, topic) SELECT $1::uuid, version, $10::text FROM inserted)
-        SELECT global_position FROM inserted`;
-      const append = async (it: Item, expectedVersion: number, eventId: string, data: Record<string, unknown>) => {
-        const ts = new Date().toISOString();
-        const d = JSON.stringify(data);
-        const m = JSON.stringify(it.meta);
-        const values =
-          kind === 'store-sql'
-            ? [it.id, AGGREGATE_TYPE, expectedVersion, [eventId], [EVENT_TYPE], [1], [d], [m], [ts], [benchSchemas.topic(EVENT_TYPE)]]
-            : [it.id, AGGREGATE_TYPE, expectedVersion, eventId, EVENT_TYPE, 1, d, m, ts, benchSchemas.topic(EVENT_TYPE)];
-        const { rows } = await pool.query({ name: `append_${kind}`, text: kind === 'store-sql' ? storeSql : singleSql, values });
-        if (rows.length !== 1) throw new Error(`${key}: append inserted ${rows.length} rows`);
-      };
-      return {
-        appendNew: (it) => append(it, 0, it.eventIdNew, it.dataNew),
-        appendExisting: (it) => append(it, 1, it.eventIdExisting, it.dataExisting),
         close: () => pool.end(),
       };
     },
@@ -591,10 +544,6 @@ async function sectionAppend(out: string[]): Promise<void> {
     variants.push(
       plainVariant('plain_idx', '[diag] plain INSERT, + the store\'s 3 secondary indexes, unpartitioned', 'indexed', true),
       plainVariant('plain_store', '[diag] plain INSERT into the store\'s own table (8 partitions, all indexes)', 'store-table', true),
-      oursVariant('ours_pub_nonotify', '[diag] publish:true, outbox NOTIFY trigger disabled', true, { notifyTrigger: false, diagnostic: true }),
-      whatIfVariant('wi_prep', '[what-if] store SQL as named prepared statement', 'store-sql', true),
-      whatIfVariant('wi_prep_nonotify', '[what-if] store SQL prepared, NOTIFY trigger disabled', 'store-sql', false),
-      whatIfVariant('wi_single_nonotify', '[what-if] 1-event scalar SQL prepared (events+outbox), NOTIFY disabled', 'single-row', false),
     );
   }
   if (!flags['skip-emmett']) variants.push(emmettVariant());
@@ -937,7 +886,8 @@ async function sectionExplain(out: string[]): Promise<void> {
     const existing = makeItems(2000, 0);
     for (const it of existing) await store.append({ aggregateId: it.id, aggregateType: AGGREGATE_TYPE, expectedVersion: 0, events: [newEvent(it.eventIdNew, it.dataNew, it.meta)] });
     await pool.query(`VACUUM ANALYZE ${schema}.events, ${schema}.outbox`);
-    const appendSql = (store as unknown as { appendSql: string }).appendSql;
+    // The store's own 1-event append statement (the fast path every 1-event command takes).
+    const appendSql = (store as unknown as { statements: { one: { publish: { text: string } } } }).statements.one.publish.text;
     const plainSql = `INSERT INTO ${schema}.events (aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at)
                       VALUES ($1::uuid, $2::int, $3::uuid, $4::text, $5::text, $6::int, $7::jsonb, $8::jsonb, $9::timestamptz) RETURNING global_position`;
     const lit = (v: unknown) => escapeLiteral(prepareValue(v));
@@ -948,8 +898,8 @@ async function sectionExplain(out: string[]): Promise<void> {
       await client.query(`PREPARE store_append AS ${appendSql}`);
       await client.query(`PREPARE plain_insert AS ${plainSql}`);
       const cases = [
-        { label: 'store append, new stream', stmt: 'store_append', args: (it: Item) => [randomUUID(), AGGREGATE_TYPE, 0, [randomUUID()], [EVENT_TYPE], [1], [JSON.stringify(it.dataNew)], [JSON.stringify(it.meta)], [new Date().toISOString()], ['bench_events']] },
-        { label: 'store append, existing stream', stmt: 'store_append', args: (it: Item) => [it.id, AGGREGATE_TYPE, 1, [randomUUID()], [EVENT_TYPE], [1], [JSON.stringify(it.dataExisting)], [JSON.stringify(it.meta)], [new Date().toISOString()], ['bench_events']] },
+        { label: 'store append, new stream', stmt: 'store_append', args: (it: Item) => [randomUUID(), AGGREGATE_TYPE, 0, randomUUID(), EVENT_TYPE, 1, JSON.stringify(it.dataNew), JSON.stringify(it.meta), new Date().toISOString(), 'bench_events'] },
+        { label: 'store append, existing stream', stmt: 'store_append', args: (it: Item) => [it.id, AGGREGATE_TYPE, 1, randomUUID(), EVENT_TYPE, 1, JSON.stringify(it.dataExisting), JSON.stringify(it.meta), new Date().toISOString(), 'bench_events'] },
         { label: 'plain INSERT into the same table', stmt: 'plain_insert', args: (it: Item) => [randomUUID(), 1, randomUUID(), EVENT_TYPE, AGGREGATE_TYPE, 1, JSON.stringify(it.dataNew), JSON.stringify(it.meta), new Date().toISOString()] },
       ];
       for (const c of cases) {
@@ -963,16 +913,15 @@ async function sectionExplain(out: string[]): Promise<void> {
           if (k === 0 && c.stmt === 'store_append' && !sample) sample = text;
           const planning = /Planning Time: ([\d.]+)/.exec(text)?.[1] ?? '0';
           const execution = /Execution Time: ([\d.]+)/.exec(text)?.[1] ?? 'n/a';
-          const trigger = /Trigger outbox_notify on outbox: time=([\d.]+)/.exec(text)?.[1] ?? '-';
           const kind = c.stmt === 'plain_insert' ? 'n/a' : /\$\d/.test(text) ? 'generic' : 'custom';
-          rows.push([c.label, String(k + 1), kind, planning, execution, trigger]);
+          rows.push([c.label, String(k + 1), kind, planning, execution]);
         }
       }
     } finally {
       client.release();
     }
     out.push('\n## 4. [diag] EXPLAIN (ANALYZE, BUFFERS, WAL) of the append statement (PREPARE + EXECUTE; 2,000 events in the table; rolled back)\n');
-    out.push(table(['statement', 'execution #', 'plan', 'planning ms', 'execution ms', 'NOTIFY trigger ms'], rows));
+    out.push(table(['statement', 'execution #', 'plan', 'planning ms', 'execution ms'], rows));
     out.push('\nFirst custom plan of the store append (new stream):\n');
     out.push('```\n' + sample + '\n```');
   } finally {

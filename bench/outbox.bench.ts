@@ -5,8 +5,8 @@
  *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/outbox.bench.ts \
  *     [--events 20000] [--aggregates 1000] [--batch-sizes 100,500,1000] [--append-concurrency 16] \
  *     [--rate 1000] [--seconds 20] [--tick-ms 10] [--latency-batch 500] [--max-wait 10] \
- *     [--relays library,proposed,pipelined] [--analyze] \
- *     [--latency-runs library:autocommit,library:eventconsumer,library:interval-commit,proposed:interval-commit,pipelined:interval-commit,pipelined:eventconsumer] \
+ *     [--relays library[,proposed,pipelined]] [--analyze] \
+ *     [--latency-runs library:eventconsumer,library:interval-commit[,library:autocommit,pipelined:interval-commit,...]] \
  *     [--skip-throughput] [--skip-latency]
  *
  * 1. Relay throughput: N events appended (relay stopped) into a fresh schema, then the relay is
@@ -20,8 +20,9 @@
  *    `interval-commit` (autoCommit false, offsets committed by a 1 s timer).
  *
  * Relays: `library` is the library's OutboxRelay, unmodified. `proposed` and `pipelined` are
- * bench-local EXPERIMENTS (class ProposedRelay below) that measure the changes suggested for
- * libs/messaging; they are not the library.
+ * bench-local EXPERIMENTS (class ProposedRelay below) that measured the changes the library has
+ * since adopted (mark-and-read in one statement, a pinned plan, pipelined reads); they are kept
+ * to compare against, and are not the library.
  *
  * To split the relay's time into phases, this script observes it from outside: pg's
  * Client.prototype.query is wrapped to time the relay's outbox SELECT / UPDATE (matched by SQL text,
@@ -141,16 +142,22 @@ function cpuByProcess(a: Map<number, { comm: string; ticks: number }>, b: Map<nu
   return [...groups].filter(([, t]) => t > 0).sort((x, y) => y[1] - x[1]).map(([g, t]) => `${g} ${((t / hz / (ms / 1000)) * 100).toFixed(0)}%`).join(', ') + ' (of one core)';
 }
 
-/** How PostgreSQL runs the relay's read right now: OutboxRelay's SELECT (same text, LIMIT inlined), with default planner settings and with the proposed ones. */
+/**
+ * How PostgreSQL runs the relay's read right now: the previous library SELECT (a plain join, left
+ * to the planner) and OutboxRelay's current mark-and-read statement (its own text, parameters inlined).
+ */
 async function explainRelaySelect(pool: Pool, schema: string, batchSize: number): Promise<string> {
   const cols = `o.id, o.topic, o.created_at, e.global_position, e.aggregate_id, e.version, e.event_id, e.event_type,
               e.aggregate_type, e.schema_version, e.data, e.metadata, e.occurred_at`;
-  const library = `SELECT ${cols}
+  const plainJoin = `SELECT ${cols}
        FROM ${schema}.outbox o
        JOIN ${schema}.events e ON e.aggregate_id = o.aggregate_id AND e.version = o.version
        WHERE o.published_at IS NULL
        ORDER BY o.id
        LIMIT ${batchSize}`;
+  const relay = new OutboxRelay({}, kafka, { schema, batchSize, pollIntervalMs: POLL_INTERVAL_MS });
+  const library = (relay as unknown as { markAndReadSql: string }).markAndReadSql
+    .replace('$1', String(batchSize)).replace('$2::bigint[]', "'{}'::bigint[]").replace('$3::bigint[]', "'{}'::bigint[]");
   const describe = async (sql: string, planner: string) => {
     const client = await pool.connect();
     let rows: Array<Record<string, unknown>>;
@@ -178,10 +185,9 @@ async function explainRelaySelect(pool: Pool, schema: string, batchSize: number)
   );
   const { rows: [{ n: events }] } = await pool.query(`SELECT count(*)::int AS n FROM ${schema}.events`);
   const o = stats[0] ?? {};
-  const settingsOff = 'SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off';
   return `[${fmt(events)} events; outbox live/dead tuples ${o.n_live_tup}/${o.n_dead_tup}, analyzed ${o.analyzed}]\n`
-    + `      library SELECT, default planner:        ${await describe(library, '')}\n`
-    + `      same SELECT, proposed planner settings: ${await describe(library, settingsOff)}`;
+    + `      previous plain-join SELECT:    ${await describe(plainJoin, '')}\n`
+    + `      OutboxRelay mark-and-read:     ${await describe(library, '')}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,7 +335,7 @@ function observedKafka(): Kafka {
 }
 
 type RelayKind = 'library' | 'proposed' | 'pipelined';
-const RELAYS = flag('relays', 'library,proposed,pipelined').split(',') as RelayKind[];
+const RELAYS = flag('relays', 'library').split(',') as RelayKind[];
 const RELAY_TEXT: Record<RelayKind, string> = {
   library: 'OutboxRelay (libs/messaging, unmodified)',
   proposed: 'PROPOSED relay (bench experiment: planner settings on the relay session + previous batch marked in the next read)',
@@ -638,13 +644,13 @@ async function throughput(batchSize: number, kind: RelayKind): Promise<Throughpu
 // onto this process's clock through an IPC ping calibration (offset from the lowest-RTT ping).
 
 type ConsumerMode = 'autocommit' | 'eventconsumer' | 'interval-commit';
-const LATENCY_RUNS = flag('latency-runs', 'library:autocommit,library:eventconsumer,library:interval-commit,proposed:interval-commit,pipelined:interval-commit,pipelined:eventconsumer')
+const LATENCY_RUNS = flag('latency-runs', 'library:eventconsumer,library:interval-commit')
   .split(',')
   .map((r) => r.split(':') as [RelayKind, ConsumerMode]);
 const MODE_TEXT: Record<ConsumerMode, string> = {
   autocommit: `eachMessage, maxWaitTimeInMs ${MAX_WAIT}, minBytes 1, kafkajs default autoCommit (an OffsetCommit after every batch, before the next fetch)`,
-  eventconsumer: 'the run() options of libs/messaging EventConsumer: eachBatch, autoCommit with autoCommitInterval 1000 / autoCommitThreshold 100, '
-    + 'partitionsConsumedConcurrently 4, resolveOffset + commitOffsetsIfNecessary + heartbeat per message; kafkajs default maxWaitTimeInMs 5000, minBytes 1 (no inbox/DB work)',
+  eventconsumer: 'the options of libs/messaging EventConsumer: eachBatch, autoCommit false with offsets committed by a 1 s timer, '
+    + 'partitionsConsumedConcurrently 4, resolveOffset + heartbeat per message; maxWaitTimeInMs 100, minBytes 1 (no inbox/DB work)',
   'interval-commit': `eachMessage, maxWaitTimeInMs ${MAX_WAIT}, minBytes 1, autoCommit false, offsets committed by a 1 s timer outside the fetch path`,
 };
 
@@ -665,7 +671,7 @@ async function consumerRole(): Promise<void> {
   const requests: Record<string, number[]> = {};
   const groupId = flag('group', uniqueName('bench_outbox_latency'));
   const consumer = mode === 'eventconsumer'
-    ? kafka.consumer({ groupId, allowAutoTopicCreation: false }) // as EventConsumer.start()
+    ? kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false }) // as EventConsumer.start()
     : kafka.consumer({ groupId, maxWaitTimeInMs: MAX_WAIT, minBytes: 1, allowAutoTopicCreation: false });
   let stopping = false;
   const stop = async (code: number) => {
@@ -689,19 +695,17 @@ async function consumerRole(): Promise<void> {
     offsets.set(partition, (BigInt(message.offset) + 1n).toString());
   };
   if (mode === 'eventconsumer') {
-    // Mirrors EventConsumer.start()/processBatch(), minus the handler's inbox transaction.
+    // Mirrors EventConsumer.start()/processBatch(), minus the handler's inbox transaction;
+    // offsets are committed by the timer below, as EventConsumer does.
     await consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 1_000,
-      autoCommitThreshold: 100,
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) return;
           record(message, batch.partition);
           resolveOffset(message.offset);
-          await commitOffsetsIfNecessary();
           await heartbeat();
         }
       },
@@ -713,7 +717,7 @@ async function consumerRole(): Promise<void> {
     });
   }
   // interval-commit: offsets committed by a timer, once a second, outside the fetch -> eachMessage path.
-  const committer = mode === 'interval-commit'
+  const committer = mode !== 'autocommit'
     ? setInterval(() => {
         const list = [...offsets].map(([partition, offset]) => ({ topic, partition, offset }));
         offsets.clear();

@@ -16,10 +16,11 @@ export {
   type StoredEvent,
 } from './lib/event-store.port';
 export { InMemoryEventStore } from './lib/in-memory-event-store';
+export { AppendNotifier, appendChannel } from './lib/postgres/append-notifier';
 export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgres/event-store.migrations';
 export { runMigrations, type Migration } from './lib/postgres/migrations';
 export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
-export { inTransaction } from './lib/postgres/transaction';
+export { afterCommit, begin, commit, inTransaction, rollback } from './lib/postgres/transaction';
 export { WakeSignal } from './lib/postgres/wake-signal';

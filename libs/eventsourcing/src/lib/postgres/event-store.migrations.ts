@@ -73,6 +73,16 @@ const migrations = (o: EventStoreMigrationOptions): Migration[] => [
       CREATE TRIGGER outbox_notify AFTER INSERT ON ${s}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${s}.notify_outbox();
     `,
   },
+  {
+    id: 2,
+    name: 'announce appends after commit, not from a trigger',
+    // The trigger's NOTIFY ran inside every appending transaction, and NOTIFY serialises commits
+    // on one cluster-wide lock. The store now notifies after commit (AppendNotifier).
+    sql: (s) => `
+      DROP TRIGGER IF EXISTS outbox_notify ON ${s}.outbox;
+      DROP FUNCTION IF EXISTS ${s}.notify_outbox();
+    `,
+  },
 ];
 
 /** Creates or upgrades the event store tables in `schema`. Safe to run on every start, concurrently. */

@@ -1,11 +1,15 @@
-import { createTestDatabase, waitFor, type TestDatabase } from '@causeway/testing';
+import { createTestDatabase, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Client, type PoolClient } from 'pg';
 import { describeEventStoreContract, noted } from '../../testing/event-store.contract';
 import { contractTestSchemas } from '../../testing/test-schemas';
 import { ConcurrencyConflictError } from '../errors';
 import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
 import { migrateEventStore } from './event-store.migrations';
+import { appendChannel } from './append-notifier';
 import { PostgresEventStore } from './postgres-event-store';
+import { begin, commit, inTransaction } from './transaction';
 
 describeEventStoreContract('PostgreSQL', async (schemas) => {
   const db = await createTestDatabase('es_contract');
@@ -27,7 +31,10 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
   it('runs its migrations idempotently, also concurrently', async () => {
     await Promise.all([1, 2, 3].map(() => migrateEventStore(db.pool, { schema: db.schema, partitions: 8 })));
     const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.schema_migrations`);
-    expect(rows[0].n).toBe(1);
+    expect(rows[0].n).toBe(2);
+    // Migration 2 took the NOTIFY trigger out of the append transaction.
+    const triggers = await db.pool.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = '${db.schema}.outbox'::regclass AND NOT tgisinternal`);
+    expect(triggers.rows[0].n).toBe(0);
     const parts = await db.pool.query(`SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = '${db.schema}.events'::regclass`);
     expect(parts.rows[0].n).toBe(8);
   });
@@ -72,6 +79,59 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       client.release();
     }
     expect((await store.readStream(id)).map((e) => e.data['text'])).toEqual(['x', 'y']);
+  });
+
+  it('announces an append on its channel only once it is committed: at once, at the commit of a begin() transaction, or inside any other', async () => {
+    const listener = new Client({ connectionString: testSettings().event_store.database_url });
+    await listener.connect();
+    const arrivals: number[] = [];
+    listener.on('notification', (n) => n.channel === appendChannel(db.schema) && arrivals.push(performance.now()));
+    await listener.query(`LISTEN ${appendChannel(db.schema)}`);
+    const append = (transaction?: PoolClient) => store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('n')], transaction });
+    try {
+      await append();
+      await waitFor('the NOTIFY of an append outside a transaction', () => arrivals.length === 1, { timeoutMs: 5_000 });
+
+      // The commit is held back on purpose: a NOTIFY sent at append time would arrive first.
+      const tracked = await db.pool.connect();
+      let committedAt = 0;
+      try {
+        await begin(tracked);
+        await append(tracked);
+        await new Promise((r) => setTimeout(r, 150));
+        committedAt = performance.now();
+        await commit(tracked);
+      } finally {
+        tracked.release();
+      }
+      await waitFor('the NOTIFY after commit', () => arrivals.length === 2, { timeoutMs: 5_000 });
+      expect(arrivals[1]).toBeGreaterThan(committedAt);
+
+      const untracked = await db.pool.connect();
+      try {
+        await untracked.query('BEGIN');
+        await append(untracked);
+        await new Promise((r) => setTimeout(r, 150));
+        committedAt = performance.now();
+        await untracked.query('COMMIT');
+      } finally {
+        untracked.release();
+      }
+      await waitFor('the NOTIFY sent inside the untracked transaction', () => arrivals.length === 3, { timeoutMs: 5_000 });
+      expect(arrivals[2]).toBeGreaterThan(committedAt);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it('appends several events inside a caller transaction; a conflict there leaves the transaction usable', async () => {
+    const id = randomUUID();
+    await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a')] });
+    await inTransaction(db.pool, async (tx) => {
+      await expect(store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('b'), noted('c')], transaction: tx })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted('d'), noted('e')], transaction: tx });
+    });
+    expect((await store.readStream(id)).map((e) => e.data['text'])).toEqual(['a', 'd', 'e']);
   });
 
   it('never lets a reader tailing by position skip an event whose transaction commits late', async () => {

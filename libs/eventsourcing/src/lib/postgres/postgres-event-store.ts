@@ -1,7 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { ConcurrencyConflictError } from '../errors';
-import type { AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, ReadAllResult, Snapshot, StoredEvent } from '../event-store.port';
+import type { AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, StoredEvent } from '../event-store.port';
+import { AppendNotifier, appendChannel } from './append-notifier';
 import { sqlIdentifier } from './sql-identifier';
+import { afterCommit } from './transaction';
 
 export interface PostgresEventStoreOptions {
   schema: string;
@@ -25,44 +27,71 @@ interface EventRow {
 const UNIQUE_VIOLATION = '23505';
 const COLUMNS = 'global_position, aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at, transaction_id';
 
+/** A statement prepared once per connection (pg caches it by name) and executed by name after that. */
+interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
 /**
  * PostgreSQL event store (ARCHITECTURE §3). An append is ONE statement: the events and their
- * outbox rows are inserted by a data-modifying CTE, atomically, in one round trip. Optimistic
- * concurrency is the primary key (aggregate_id, version); idempotency is the unique
- * (aggregate_id, event_id). Only when the statement fails does the store look further, to tell
- * a repeated append (a no-op) from a conflict.
+ * outbox rows are inserted by a data-modifying CTE, atomically, in one round trip, as a named
+ * prepared statement (planned once per connection, not per call). Optimistic concurrency is the
+ * primary key (aggregate_id, version); idempotency is the unique (aggregate_id, event_id). Only
+ * when the statement inserts nothing does the store look further, to tell a repeated append (a
+ * no-op) from a conflict.
  */
 export class PostgresEventStore implements EventStore {
   private readonly s: string;
-  private readonly appendSql: string;
-  private readonly appendWithoutOutboxSql: string;
+  private readonly statements: Record<'one' | 'many', Record<'publish' | 'store', PreparedStatement>>;
+  private readonly notifier: AppendNotifier;
 
   constructor(
     private readonly pool: Pool,
     private readonly options: PostgresEventStoreOptions,
   ) {
     this.s = sqlIdentifier(options.schema);
+    this.notifier = new AppendNotifier(pool, appendChannel(this.s));
     const s = this.s;
-    // $1 aggregate_id, $2 aggregate_type, $3 expected version, then one array per column.
-    // The WHERE clause refuses to leave a gap: version N+1 only if N exists (or N = 0).
-    const insertEvents = `
-      INSERT INTO ${s}.events (aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at)
+    // $1 aggregate_id, $2 aggregate_type, $3 expected version. The WHERE clause refuses to leave
+    // a gap: version N+1 only if N exists (or N = 0).
+    const noGap = `WHERE $3::int = 0 OR EXISTS (SELECT 1 FROM ${s}.events WHERE aggregate_id = $1::uuid AND version = $3::int)`;
+    const columns = 'aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at';
+    // Most commands record one event: scalar parameters, no unnest. One row cannot be inserted
+    // in part, so a conflict may simply insert nothing (no error, hence no savepoint needed
+    // inside a caller's transaction). $4–$9 the event's columns, $10 its topic.
+    const insertOne = `
+      INSERT INTO ${s}.events (${columns})
+      SELECT $1::uuid, $3::int + 1, $4::uuid, $5::text, $2::text, $6::int, $7::jsonb, $8::jsonb, $9::timestamptz
+      ${noGap}
+      ON CONFLICT DO NOTHING
+      RETURNING global_position, version`;
+    // Several events: one array per column. Here a conflict must fail the whole statement
+    // (ON CONFLICT DO NOTHING could keep some of the rows), so it raises unique_violation.
+    const insertMany = `
+      INSERT INTO ${s}.events (${columns})
       SELECT $1::uuid, $3::int + e.ord::int, e.event_id, e.event_type, $2, e.schema_version, e.data, e.metadata, e.occurred_at
       FROM unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
            WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, occurred_at, ord)
-      WHERE $3::int = 0 OR EXISTS (SELECT 1 FROM ${s}.events WHERE aggregate_id = $1::uuid AND version = $3::int)
+      ${noGap}
       ORDER BY e.ord
       RETURNING global_position, version`;
-    this.appendWithoutOutboxSql = `WITH inserted AS (${insertEvents}) SELECT global_position FROM inserted ORDER BY version`;
-    this.appendSql = `
-      WITH inserted AS (${insertEvents}),
-      outboxed AS (
+    const outboxOne = `INSERT INTO ${s}.outbox (aggregate_id, version, topic) SELECT $1::uuid, i.version, $10::text FROM inserted i`;
+    const outboxMany = `
         INSERT INTO ${s}.outbox (aggregate_id, version, topic)
         SELECT $1::uuid, i.version, t.topic
         FROM inserted i JOIN unnest($10::text[]) WITH ORDINALITY AS t(topic, ord) ON i.version = $3::int + t.ord::int
-        ORDER BY i.version
-      )
-      SELECT global_position FROM inserted ORDER BY version`;
+        ORDER BY i.version`;
+    const statement = (name: string, insert: string, outbox?: string): PreparedStatement => ({
+      name: `causeway_append_${name}_${s}`,
+      text: outbox
+        ? `WITH inserted AS (${insert}), outboxed AS (${outbox}) SELECT global_position FROM inserted ORDER BY version`
+        : `WITH inserted AS (${insert}) SELECT global_position FROM inserted ORDER BY version`,
+    });
+    this.statements = {
+      one: { publish: statement('one_outbox', insertOne, outboxOne), store: statement('one', insertOne) },
+      many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },
+    };
   }
 
   get schema(): string {
@@ -74,40 +103,57 @@ export class PostgresEventStore implements EventStore {
    * transaction: a consumer records its inbox row and the events it caused in one commit.
    */
   async append(request: AppendRequest): Promise<AppendResult> {
-    const db = (request.transaction as PoolClient | undefined) ?? this.pool;
+    const tx = request.transaction as PoolClient | undefined;
+    const db = tx ?? this.pool;
     const { aggregateId, aggregateType, expectedVersion, events } = request;
     if (events.length === 0) return { version: expectedVersion, positions: [], duplicate: false };
     for (const event of events) this.options.schemas.validate(event.eventType, event.schemaVersion, event.data);
     const publish = request.publish ?? true;
+    const single = events.length === 1;
+    const statement = this.statements[single ? 'one' : 'many'][publish ? 'publish' : 'store'];
     const now = new Date().toISOString();
-    const params: unknown[] = [
+    const column = <T>(pick: (e: NewEvent) => T) => (single ? pick(events[0]) : events.map(pick));
+    const values: unknown[] = [
       aggregateId,
       aggregateType,
       expectedVersion,
-      events.map((e) => e.eventId),
-      events.map((e) => e.eventType),
-      events.map((e) => e.schemaVersion),
-      events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => JSON.stringify(e.metadata)),
-      events.map((e) => e.timestamp ?? now),
+      column((e) => e.eventId),
+      column((e) => e.eventType),
+      column((e) => e.schemaVersion),
+      column((e) => JSON.stringify(e.data)),
+      column((e) => JSON.stringify(e.metadata)),
+      column((e) => e.timestamp ?? now),
     ];
-    if (publish) params.push(events.map((e) => this.options.schemas.topic(e.eventType)));
+    if (publish) values.push(column((e) => this.options.schemas.topic(e.eventType)));
 
-    const inTransaction = db !== this.pool;
+    // Inside a caller's transaction a failing statement would abort it; a savepoint keeps the
+    // transaction usable so the caller can still see a duplicate as a no-op. The one-event
+    // statement does not fail on a conflict, so it needs none.
+    const savepoint = tx !== undefined && !single;
     try {
-      // Inside a caller's transaction a failed statement would abort it; a savepoint keeps the
-      // transaction usable so the caller can still see a duplicate as a no-op.
-      if (inTransaction) await db.query('SAVEPOINT causeway_append');
-      const { rows } = await db.query<{ global_position: string }>(publish ? this.appendSql : this.appendWithoutOutboxSql, params);
-      if (inTransaction) await db.query('RELEASE SAVEPOINT causeway_append');
+      if (savepoint) await db.query('SAVEPOINT causeway_append');
+      const { rows } = await db.query<{ global_position: string }>({ ...statement, values });
+      if (savepoint) await db.query('RELEASE SAVEPOINT causeway_append');
       if (rows.length === events.length) {
+        await this.announce(tx);
         return { version: expectedVersion + events.length, positions: rows.map((r) => BigInt(r.global_position)), duplicate: false };
       }
     } catch (error) {
-      if (inTransaction) await db.query('ROLLBACK TO SAVEPOINT causeway_append');
+      if (savepoint) await db.query('ROLLBACK TO SAVEPOINT causeway_append');
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     }
     return this.explainRejectedAppend(db, request);
+  }
+
+  /**
+   * Wakes the relay and projection runners once the append is committed: now, or when the
+   * caller's transaction commits. A transaction opened outside `begin` cannot be observed;
+   * then the NOTIFY goes inside it (transactional, at the cost of the commit lock).
+   */
+  private async announce(tx: PoolClient | undefined): Promise<void> {
+    if (!tx) return this.notifier.notify();
+    if (afterCommit(tx, () => this.notifier.notify())) return;
+    await tx.query("SELECT pg_notify($1, '')", [appendChannel(this.s)]);
   }
 
   /** The append inserted nothing: either it already happened (same eventIds) or someone else wrote first. */

@@ -1,5 +1,6 @@
 import { Client, type ClientConfig, type Pool, type PoolClient } from 'pg';
 import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
+import { appendChannel } from './append-notifier';
 import { runMigrations } from './migrations';
 import type { PostgresEventStore } from './postgres-event-store';
 import { sqlIdentifier } from './sql-identifier';
@@ -18,7 +19,7 @@ export interface Projection {
 export interface ProjectionRunnerOptions {
   schema: string;
   batchSize: number;
-  /** Fallback poll; appends that write outbox rows wake the runner at once through NOTIFY. */
+  /** Fallback poll; appends wake the runner at once through their NOTIFY (AppendNotifier). */
   pollIntervalMs: number;
   onError?: (error: unknown, projection: string) => void;
   onProjected?: (projection: string, events: readonly StoredEvent[]) => void;
@@ -111,7 +112,7 @@ export class ProjectionRunner {
       client.on('notification', () => this.wakeUp.notify());
       client.on('error', (error) => this.options.onError?.(error, '(listener)'));
       await client.connect();
-      await client.query(`LISTEN ${this.s}_outbox`);
+      await client.query(`LISTEN ${appendChannel(this.s)}`);
       this.listener = client;
     } catch (error) {
       // Without NOTIFY the runner still works on its polling interval.

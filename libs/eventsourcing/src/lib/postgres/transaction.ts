@@ -1,15 +1,52 @@
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
+
+/**
+ * Work to run once a transaction has committed, per open transaction. Only transactions opened
+ * with `begin` are tracked: for any other, `afterCommit` says so and the caller must act inside.
+ */
+const afterCommitHooks = new WeakMap<PoolClient, Array<() => void>>();
+
+/** BEGIN on `client`, tracked so that work inside it can defer side effects to after COMMIT. */
+export async function begin(client: PoolClient): Promise<void> {
+  await client.query('BEGIN');
+  afterCommitHooks.set(client, []);
+}
+
+/** COMMIT, then the hooks registered meanwhile (never when the commit fails). */
+export async function commit(client: PoolClient): Promise<void> {
+  const hooks = afterCommitHooks.get(client) ?? [];
+  afterCommitHooks.delete(client);
+  await client.query('COMMIT');
+  for (const hook of hooks) hook();
+}
+
+/** ROLLBACK; the hooks registered meanwhile are dropped. */
+export async function rollback(client: PoolClient): Promise<void> {
+  afterCommitHooks.delete(client);
+  await client.query('ROLLBACK');
+}
+
+/**
+ * Runs `hook` after `transaction` commits. Returns false, without running it, when the
+ * transaction was not opened by `begin` (its commit cannot be observed).
+ */
+export function afterCommit(transaction: PoolClient, hook: () => void): boolean {
+  const hooks = afterCommitHooks.get(transaction);
+  if (!hooks) return false;
+  hooks.push(hook);
+  return true;
+}
 
 /** BEGIN … COMMIT around `work` on a client of its own; ROLLBACK on any error. */
-export async function inTransaction<T>(pool: Pool, work: (tx: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: { connect(): Promise<PoolClient> }, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await begin(client);
     const result = await work(client);
-    await client.query('COMMIT');
+    await commit(client);
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await rollback(client).catch(() => undefined);
     throw error;
   } finally {
     client.release();

@@ -1,5 +1,5 @@
 import { deadLetterTopic, parseEventEnvelope, type CatalogEvent } from '@causeway/contracts';
-import { sqlIdentifier } from '@causeway/eventsourcing';
+import { begin, commit, rollback, sqlIdentifier } from '@causeway/eventsourcing';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { headerValue } from '../kafka-message';
@@ -24,8 +24,15 @@ export interface EventConsumerOptions {
   schema: string;
   /** Partitions processed in parallel (settings: processing.worker_threads). */
   workerThreads: number;
-  /** Commit offsets at least every this many messages (settings: processing.batch_size). */
+  /** Commit offsets at least every this many messages (settings: processing.batch_size)… */
   batchSize: number;
+  /** …and at least this often (default 1 s). Committing is off the processing path either way. */
+  commitIntervalMs?: number;
+  /**
+   * Longest the broker holds a fetch that found nothing (default 100 ms). kafkajs' default of 5 s
+   * was measured to add ~11 ms at p50 between the relay's ack and the handler (bench/results-outbox.md).
+   */
+  fetchMaxWaitMs?: number;
   /** A handler taking longer fails this attempt (settings: processing.processing_timeout). */
   processingTimeoutMs: number;
   /** Attempts before the message goes to `<topic>.dlq` (settings: processing.max_retries). */
@@ -68,7 +75,9 @@ class HandlerTimeoutError extends Error {}
  * - each partition is processed in order, several partitions in parallel;
  * - each event is handled in a PostgreSQL transaction that also inserts its inbox row, so a
  *   redelivered event (after a crash, a rebalance, a relay resend) is recognised and skipped;
- * - an offset is resolved only after that transaction commits, so a crash loses nothing;
+ * - an offset is resolved only after that transaction commits, so a crash loses nothing, and
+ *   committed to Kafka from a timer (or every batchSize messages), never in the processing loop:
+ *   a commit lost to a crash or a rebalance means redelivery, which the inbox absorbs;
  * - a failing handler is retried with exponential backoff, then the message is copied to
  *   `<topic>.dlq` with the error in its headers, and the partition moves on.
  * A message that cannot be decoded (bad JSON, unknown type, invalid payload) goes to the DLQ at
@@ -78,6 +87,13 @@ export class EventConsumer {
   private readonly s: string;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
+  /** Per partition, the next offset to consume, for offsets processed but not committed yet. */
+  private readonly progress = new Map<string, { topic: string; partition: number; offset: string }>();
+  private processedSinceCommit = 0;
+  private committing: Promise<void> | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private readonly batches = new Set<Promise<void>>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -94,36 +110,64 @@ export class EventConsumer {
     this.consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 100,
       ...(this.options.sessionTimeoutMs ? { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 5) } : {}),
     });
     await this.consumer.connect();
+    // Hand over what is done before the group moves partitions, so less is redelivered.
+    this.consumer.on(this.consumer.events.REBALANCING, () => void this.commitProgress());
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    this.commitTimer = setInterval(() => void this.commitProgress(), this.options.commitIntervalMs ?? 1_000);
     await this.consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 1_000,
-      autoCommitThreshold: this.options.batchSize,
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.workerThreads,
-      eachBatch: (payload) => this.processBatch(payload),
+      eachBatch: (payload) => {
+        const batch = this.processBatch(payload);
+        this.batches.add(batch);
+        return batch.finally(() => this.batches.delete(batch));
+      },
     });
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.commitTimer);
+    // Finish the message under way in each partition, and commit, while still in the group.
+    this.stopping = true;
+    await Promise.allSettled(this.batches);
+    await this.committing;
+    await this.commitProgress();
     await this.consumer?.disconnect();
+    this.stopping = false;
     await this.producer?.disconnect();
     this.consumer = undefined;
     this.producer = undefined;
   }
 
-  private async processBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
+      if (this.stopping || !isRunning() || isStale()) return;
       await this.processMessage(batch.topic, batch.partition, message, heartbeat);
       // Only now is the effect durable (committed, or dead-lettered): the offset may move past it.
       resolveOffset(message.offset);
-      await commitOffsetsIfNecessary();
+      this.progress.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: (BigInt(message.offset) + 1n).toString() });
+      if (++this.processedSinceCommit >= this.options.batchSize) void this.commitProgress();
       await heartbeat();
     }
+  }
+
+  /** Commits the offsets processed so far; one commit at a time, later progress goes in the next. */
+  private commitProgress(): Promise<void> {
+    if (this.committing || this.progress.size === 0 || !this.consumer) return this.committing ?? Promise.resolve();
+    const offsets = [...this.progress.values()];
+    this.progress.clear();
+    this.processedSinceCommit = 0;
+    this.committing = this.consumer
+      .commitOffsets(offsets)
+      // A commit refused during a rebalance only means those events are delivered again.
+      .catch((error: unknown) => this.options.onError?.(error))
+      .finally(() => (this.committing = undefined));
+    return this.committing;
   }
 
   private async processMessage(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<void> {
@@ -157,7 +201,7 @@ export class EventConsumer {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      await begin(client);
       // A handler stuck in the database is cut off at the processing timeout too.
       await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(this.options.processingTimeoutMs))}`);
       const inserted = await client.query(
@@ -166,17 +210,17 @@ export class EventConsumer {
         [this.options.groupId, event.eventId, event.eventType, where.topic, where.partition, where.offset],
       );
       if (inserted.rowCount === 0) {
-        await client.query('ROLLBACK'); // handled before: exactly one effect
+        await rollback(client); // handled before: exactly one effect
         return;
       }
       await withTimeout(handler(event, { ...where, transaction: client }), this.options.processingTimeoutMs);
-      await client.query('COMMIT');
+      await commit(client);
     } catch (error) {
       if (error instanceof HandlerTimeoutError) {
         // The handler may still be using this connection: destroy it rather than reuse it.
         broken = error;
       } else {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+        await rollback(client).catch((rollbackError: Error) => (broken = rollbackError));
       }
       throw error;
     } finally {

@@ -1,0 +1,43 @@
+import type { Pool } from 'pg';
+
+/** The channel the outbox relay and projection runners LISTEN on for a schema's appends. */
+export const appendChannel = (schema: string) => `${schema}_outbox`;
+
+/**
+ * Announces appends to the outbox relay and projection runners of every replica (they LISTEN on
+ * `appendChannel(schema)`), with a NOTIFY sent after the append committed, outside its transaction.
+ *
+ * Why not NOTIFY inside the appending transaction (a trigger, as this store first did): every
+ * notifying transaction takes one cluster-wide lock at commit, so concurrent appenders queued on
+ * it — at 16 clients 91% of backends were waiting there and appends ran at 0.21× a plain INSERT.
+ * Here at most one NOTIFY per process is in flight; appends that land meanwhile are folded into
+ * the next one. Listeners keep a polling fallback, so a lost NOTIFY delays, never loses, an event.
+ */
+export class AppendNotifier {
+  private inFlight = false;
+  private pending = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel: string,
+  ) {}
+
+  notify(): void {
+    if (this.inFlight) {
+      this.pending = true;
+      return;
+    }
+    this.inFlight = true;
+    this.pool
+      .query("SELECT pg_notify($1, '')", [this.channel])
+      // Best effort by design (see above); a pool that is shutting down ends up here too.
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight = false;
+        if (this.pending) {
+          this.pending = false;
+          this.notify();
+        }
+      });
+  }
+}

@@ -156,7 +156,7 @@ async function explainRelaySelect(pool: Pool, schema: string, batchSize: number)
        ORDER BY o.id
        LIMIT ${batchSize}`;
   const relay = new OutboxRelay({}, kafka, { schema, batchSize, pollIntervalMs: POLL_INTERVAL_MS });
-  const library = (relay as unknown as { markAndReadSql: string }).markAndReadSql
+  const library = (relay as unknown as { markAndRead: { text: string } }).markAndRead.text
     .replace('$1', String(batchSize)).replace('$2::bigint[]', "'{}'::bigint[]").replace('$3::bigint[]', "'{}'::bigint[]");
   const describe = async (sql: string, planner: string) => {
     const client = await pool.connect();

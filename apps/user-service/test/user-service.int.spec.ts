@@ -130,6 +130,9 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(ahead.json()).toMatchObject({ details: { currentVersion: 1, minVersion: 5 } });
     expect((await http('GET', '/users/7a1f2c3e-1111-4c36-9f5b-0a9c7a4f5d11')).statusCode).toBe(404);
     expect((await http('GET', '/users/not-a-uuid')).statusCode).toBe(400);
+    const badVersion = await http('GET', `/users/${id}?minVersion=0`);
+    expect(badVersion.statusCode).toBe(400);
+    expect(badVersion.json().details).toEqual([{ field: 'minVersion', errors: ['minVersion must be an integer not less than 1'] }]);
     const bad = await http('POST', '/users', { email: 'nope', givenName: '', familyName: 'x', admin: true });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().details.map((d: { field: string }) => d.field).sort()).toEqual(['admin', 'email', 'givenName']);

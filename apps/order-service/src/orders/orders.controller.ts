@@ -1,4 +1,4 @@
-import { etag, parseIfMatch } from '@causeway/service-runtime';
+import { ApiMinVersion, etag, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
 import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -11,16 +11,12 @@ import { DeliverOrder } from './commands/deliver-order/deliver-order.command';
 import { PlaceOrder } from './commands/place-order/place-order.command';
 import { PlaceOrderDto } from './commands/place-order/place-order.dto';
 import { ShipOrder } from './commands/ship-order/ship-order.command';
-import { GetOrderDto } from './queries/get-order/get-order.dto';
 import { GetOrder } from './queries/get-order/get-order.query';
 import { GetOrderSaga } from './queries/get-order-saga/get-order-saga.query';
 import { OrderSagaView } from './queries/get-order-saga/order-saga.view';
 import { ListOrdersDto } from './queries/list-orders/list-orders.dto';
 import { ListOrders, type OrderPage } from './queries/list-orders/list-orders.query';
 import { OrderView } from './queries/order.view';
-
-/** How long GET waits for the read model to reach ?minVersion before answering 202. */
-const READ_YOUR_WRITES_WAIT_MS = 2_000;
 
 @ApiTags('orders')
 @Controller('orders')
@@ -48,25 +44,18 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @ApiMinVersion()
   @ApiOkResponse({ type: OrderView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  async get(@Param('id', ParseUUIDPipe) id: string, @Query() { minVersion }: GetOrderDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | object> {
-    let { order, cached } = await this.queries.execute(new GetOrder(id));
-    if (minVersion !== undefined && (order?.version ?? 0) < minVersion) {
-      const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
-      while ((order?.version ?? 0) < minVersion && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-        ({ order, cached } = await this.queries.execute(new GetOrder(id, true)));
-      }
-      if ((order?.version ?? 0) < minVersion) {
-        reply.status(202);
-        return { statusCode: 202, message: `not yet visible: the view is at version ${order?.version ?? 0}, you asked for ${minVersion}; retry`, details: { currentVersion: order?.version ?? 0, minVersion } };
-      }
-      // The waits bypass the cache; read once through it so the next plain GET is a hit. Its
-      // answer is kept only if it is as new (an invalidation may still be on its way).
-      const warmed = await this.queries.execute(new GetOrder(id));
-      if ((warmed.order?.version ?? 0) >= minVersion) ({ order, cached } = warmed);
+  async get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | NotYetVisible> {
+    const { view: order, cached, behind } = await readAtLeast(async (fresh) => {
+      const answer = await this.queries.execute(new GetOrder(id, fresh));
+      return { view: answer.order, cached: answer.cached };
+    }, minVersion);
+    if (behind) {
+      reply.status(202);
+      return behind;
     }
     if (!order) throw new NotFoundException(`Order ${id} not found`);
     reply.header('etag', etag(order.version)).header('x-cache', cached ? 'hit' : 'miss');

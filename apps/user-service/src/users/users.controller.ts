@@ -1,4 +1,4 @@
-import { etag, parseIfMatch } from '@causeway/service-runtime';
+import { ApiMinVersion, etag, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -11,14 +11,10 @@ import { DeleteUser } from './commands/delete-user/delete-user.command';
 import { UpdateUser } from './commands/update-user/update-user.command';
 import { UpdateUserDto } from './commands/update-user/update-user.dto';
 import { GetUserStats, type UserStats } from './queries/get-user-stats/get-user-stats.query';
-import { GetUserDto } from './queries/get-user/get-user.dto';
 import { GetUser } from './queries/get-user/get-user.query';
 import { ListUsersDto } from './queries/list-users/list-users.dto';
 import { ListUsers, type UserPage } from './queries/list-users/list-users.query';
 import { UserView } from './queries/user.view';
-
-/** How long GET waits for the read model to reach ?minVersion before answering 202. */
-const READ_YOUR_WRITES_WAIT_MS = 2_000;
 
 @ApiTags('users')
 @Controller('users')
@@ -48,21 +44,18 @@ export class UsersController {
   }
 
   @Get(':id')
+  @ApiMinVersion()
   @ApiOkResponse({ type: UserView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  async get(@Param('id', ParseUUIDPipe) id: string, @Query() { minVersion }: GetUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | object> {
-    let { user, cached } = await this.queries.execute(new GetUser(id));
-    if (minVersion !== undefined && (user?.version ?? 0) < minVersion) {
-      const deadline = Date.now() + READ_YOUR_WRITES_WAIT_MS;
-      while ((user?.version ?? 0) < minVersion && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-        ({ user, cached } = await this.queries.execute(new GetUser(id, true)));
-      }
-      if ((user?.version ?? 0) < minVersion) {
-        reply.status(202);
-        return { statusCode: 202, message: `not yet visible: the view is at version ${user?.version ?? 0}, you asked for ${minVersion}; retry`, details: { currentVersion: user?.version ?? 0, minVersion } };
-      }
+  async get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | NotYetVisible> {
+    const { view: user, cached, behind } = await readAtLeast(async (fresh) => {
+      const answer = await this.queries.execute(new GetUser(id, fresh));
+      return { view: answer.user, cached: answer.cached };
+    }, minVersion);
+    if (behind) {
+      reply.status(202);
+      return behind;
     }
     if (!user) throw new NotFoundException(`User ${id} not found`);
     reply.header('etag', etag(user.version)).header('x-cache', cached ? 'hit' : 'miss');

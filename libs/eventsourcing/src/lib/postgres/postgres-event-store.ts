@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { ConcurrencyConflictError } from '../errors';
 import type { AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, StoredEvent } from '../event-store.port';
 import { AppendNotifier, appendChannel } from './append-notifier';
+import { preparedName } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
 import { afterCommit } from './transaction';
 
@@ -82,12 +83,12 @@ export class PostgresEventStore implements EventStore {
         SELECT $1::uuid, i.version, t.topic
         FROM inserted i JOIN unnest($10::text[]) WITH ORDINALITY AS t(topic, ord) ON i.version = $3::int + t.ord::int
         ORDER BY i.version`;
-    const statement = (name: string, insert: string, outbox?: string): PreparedStatement => ({
-      name: `causeway_append_${name}_${s}`,
-      text: outbox
+    const statement = (name: string, insert: string, outbox?: string): PreparedStatement => {
+      const text = outbox
         ? `WITH inserted AS (${insert}), outboxed AS (${outbox}) SELECT global_position FROM inserted ORDER BY version`
-        : `WITH inserted AS (${insert}) SELECT global_position FROM inserted ORDER BY version`,
-    });
+        : `WITH inserted AS (${insert}) SELECT global_position FROM inserted ORDER BY version`;
+      return { name: preparedName(`append_${name}`, text), text };
+    };
     this.statements = {
       one: { publish: statement('one_outbox', insertOne, outboxOne), store: statement('one', insertOne) },
       many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },

@@ -1,4 +1,4 @@
-import { appendChannel, sqlIdentifier, WakeSignal, type StoredEvent } from '@causeway/eventsourcing';
+import { appendChannel, preparedName, sqlIdentifier, WakeSignal, type StoredEvent } from '@causeway/eventsourcing';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
@@ -56,7 +56,7 @@ interface Sending {
 export class OutboxRelay {
   private readonly s: string;
   private readonly lockKey: string;
-  private readonly markAndReadSql: string;
+  private readonly markAndRead: { name: string; text: string };
   private client: Client | undefined;
   private producer: Producer | undefined;
   private running = false;
@@ -80,7 +80,7 @@ export class OutboxRelay {
     // partition of their aggregate. (Left to the planner, a fresh backlog with stale statistics
     // was planned as a hash join over every partition: 40 ms per batch of 100 instead of 0.7.)
     // LIMIT 1 keeps the lookup a parameterised subquery the planner cannot flatten into a join.
-    this.markAndReadSql = `
+    const markAndReadSql = `
       WITH marked AS (UPDATE ${s}.outbox SET published_at = now() WHERE id = ANY($2::bigint[])),
       batch AS MATERIALIZED (
         SELECT id, topic, created_at, aggregate_id, version FROM ${s}.outbox
@@ -94,6 +94,7 @@ export class OutboxRelay {
         SELECT * FROM ${s}.events ev WHERE ev.aggregate_id = b.aggregate_id AND ev.version = b.version LIMIT 1
       ) e
       ORDER BY b.id`;
+    this.markAndRead = { name: preparedName('outbox', markAndReadSql), text: markAndReadSql };
   }
 
   /** True while this replica holds the lock and publishes. */
@@ -159,7 +160,7 @@ export class OutboxRelay {
     try {
       while (this.running) {
         const exclude = sending ? [...(acked?.ids ?? []), ...sending.ids] : (acked?.ids ?? []);
-        const { rows } = await client.query<OutboxRow>({ name: `causeway_outbox_${this.s}`, text: this.markAndReadSql, values: [this.options.batchSize, acked?.ids ?? [], exclude] });
+        const { rows } = await client.query<OutboxRow>({ ...this.markAndRead, values: [this.options.batchSize, acked?.ids ?? [], exclude] });
         if (acked) this.options.onPublished?.(acked.ids.length, acked.oldestCreatedAt);
         acked = undefined;
         if (sending) {

@@ -8,6 +8,8 @@ export { ApiMinVersion, MinVersion, readAtLeast, type NotYetVisible, type ViewRe
 export { validationPipe, type FieldError } from './lib/http/validation';
 export { ACTOR_HEADER, CORRELATION_HEADER, commandCausation, currentContext, reactionCausation, runWithContext, type RequestContext } from './lib/request-context';
 export type { ServiceDefinition } from './lib/service-definition';
+export { keysetPage, type KeysetQuery, type Page } from './lib/read-side/keyset-page';
+export { PageQueryDto } from './lib/read-side/page-query.dto';
 export { ServiceLifecycle } from './lib/service-lifecycle';
 export { prefixedTopicOf, repositoryProvider, ServiceRuntimeModule, type ServiceRuntimeOptions } from './lib/service-runtime.module';
 export { EVENT_STORE, KAFKA, PG_POOL, REDIS, SERVICE, SETTINGS } from './lib/tokens';

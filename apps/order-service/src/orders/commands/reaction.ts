@@ -1,5 +1,3 @@
-import { runWithContext, type AuditTrail, type ServiceDefinition } from '@causeway/service-runtime';
-import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 
 /**
@@ -10,14 +8,4 @@ import type { PoolClient } from 'pg';
 export interface Reaction {
   transaction: PoolClient;
   cause: { eventId: string; metadata: { correlationId: string; traceparent?: string } };
-}
-
-/**
- * Audits a reaction that acted, in its transaction (so exactly once with its effect), as done by
- * this service within the cause's correlation.
- */
-export function auditReaction(audit: AuditTrail, service: ServiceDefinition, command: string, targetId: string, reaction: Reaction): Promise<void> {
-  return runWithContext({ correlationId: reaction.cause.metadata.correlationId, actor: service.name }, () =>
-    audit.record({ command, targetId, commandId: randomUUID(), outcome: 'accepted' }, reaction.transaction),
-  );
 }

@@ -1,7 +1,7 @@
 import type { EventStore } from '@causeway/eventsourcing';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { currentContext } from '../request-context';
+import { currentContext, runWithContext } from '../request-context';
 
 export interface AuditEntry {
   command: string;
@@ -45,6 +45,17 @@ export class AuditTrail {
   async record(entry: AuditEntry, transaction?: unknown): Promise<void> {
     if (transaction) return this.append(entry, transaction);
     await this.append(entry).catch((error: Error) => this.logger.error(`audit of ${entry.command} ${entry.commandId} failed: ${error.message}`));
+  }
+
+  /**
+   * Audits a command run in reaction to another service's event, inside the consumer's
+   * transaction (so exactly once, with its effect), as done by this service within the cause's
+   * correlation.
+   */
+  recordReaction(command: string, targetId: string, cause: { metadata: { correlationId: string } }, transaction: unknown): Promise<void> {
+    return runWithContext({ correlationId: cause.metadata.correlationId, actor: this.source }, () =>
+      this.record({ command, targetId, commandId: randomUUID(), outcome: 'accepted' }, transaction),
+    );
   }
 
   private async append(entry: AuditEntry, transaction?: unknown): Promise<void> {

@@ -1,5 +1,5 @@
-import { AggregateRepository, catalogSchemas, InMemoryEventStore } from '@causeway/eventsourcing';
-import type { ServiceDefinition } from '@causeway/service-runtime';
+import { AggregateRepository, catalogSchemas, InMemoryEventStore, START } from '@causeway/eventsourcing';
+import { AuditTrail, type ServiceDefinition } from '@causeway/service-runtime';
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { NotificationChannel, OutgoingNotification } from '../../channels/notification-channel.port';
@@ -20,7 +20,7 @@ function setup(deliver: (n: OutgoingNotification) => Promise<void>) {
   const delivered: OutgoingNotification[] = [];
   const channel: NotificationChannel = { name: 'recording', deliver: async (n) => { await deliver(n); delivered.push(n); } };
   const service = { name: 'notification-service', schema: 'unused' } as ServiceDefinition;
-  return { store, delivered, handler: new SendNotificationHandler(repository, channel, service) };
+  return { store, delivered, handler: new SendNotificationHandler(repository, channel, service, new AuditTrail(store, service.name)) };
 }
 
 const userId = randomUUID();
@@ -41,6 +41,8 @@ describe('SendNotificationHandler', () => {
       data: { notificationId: id, userId, channel: 'recording', template: 'welcome', causeEventId: cause.eventId },
       metadata: { correlationId: 'corr-1', causationId: cause.eventId, source: 'notification-service' },
     });
+    const audited = (await store.readAll(START, 100)).events.filter((e) => e.eventType === 'CommandAudited');
+    expect(audited).toMatchObject([{ data: { actor: 'notification-service', command: 'SendNotification', outcome: 'accepted', targetId: id }, metadata: { correlationId: 'corr-1' } }]);
   });
 
   it('a second send for the same cause asks the channel nothing and records nothing', async () => {

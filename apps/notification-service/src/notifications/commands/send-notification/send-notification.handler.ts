@@ -1,4 +1,4 @@
-import { reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import type { PoolClient } from 'pg';
@@ -20,6 +20,7 @@ export class SendNotificationHandler implements ICommandHandler<SendNotification
     @Inject(NOTIFICATION_REPOSITORY) private readonly notifications: NotificationRepository,
     @Inject(NOTIFICATION_CHANNEL) private readonly channel: NotificationChannel,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly audit: AuditTrail,
   ) {}
 
   async execute(command: SendNotification): Promise<SendNotificationResult> {
@@ -30,6 +31,7 @@ export class SendNotificationHandler implements ICommandHandler<SendNotification
     const outcome = await this.deliver({ notificationId: notification.id, userId: command.userId, template: command.message.template, subject, body }, command.transaction);
     notification.execute({ type: 'SendNotification', userId: command.userId, channel: this.channel.name, template: command.message.template, causeEventId: command.cause.eventId, outcome });
     const { version } = await this.notifications.save(notification, reactionCausation(this.service.name, command.cause), command.transaction);
+    await this.audit.recordReaction('SendNotification', notification.id, command.cause, command.transaction);
     return { id: notification.id, version, outcome: outcome.delivered ? 'sent' : 'failed' };
   }
 

@@ -1,8 +1,8 @@
+import { PageQueryDto } from '@causeway/service-runtime';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 
-export class ListNotificationsDto {
+export class ListNotificationsDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: "only this user's notifications" })
   @IsOptional()
   @IsUUID()
@@ -12,17 +12,4 @@ export class ListNotificationsDto {
   @IsOptional()
   @IsIn(['sent', 'failed'])
   status?: 'sent' | 'failed';
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }

@@ -1,31 +1,11 @@
-import { PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
-import { BadRequestException, Inject } from '@nestjs/common';
+import { keysetPage, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
-import { toNotificationView, type NotificationRow } from '../notification.view';
+import { toNotificationView } from '../notification.view';
 import { ListNotifications, type NotificationPage } from './list-notifications.query';
 
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function decodeCursor(cursor: string): Cursor {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (typeof value.createdAt !== 'string' || typeof value.id !== 'string' || !UUID.test(value.id) || Number.isNaN(Date.parse(value.createdAt))) throw new Error();
-    return value;
-  } catch {
-    throw new BadRequestException({ message: 'cursor: not a cursor this API returned', details: [{ field: 'cursor', errors: ['invalid cursor'] }] });
-  }
-}
-
-/**
- * Newest first, keyset pagination on (created_at, id) descending: stable under concurrent inserts
- * (a new notification lands before the first page, never inside a later one), no OFFSET scans.
- */
+/** Newest first, keyset-paginated (keysetPage). */
 @QueryHandler(ListNotifications)
 export class ListNotificationsHandler implements IQueryHandler<ListNotifications> {
   constructor(
@@ -33,22 +13,8 @@ export class ListNotificationsHandler implements IQueryHandler<ListNotifications
     @Inject(SERVICE) private readonly service: ServiceDefinition,
   ) {}
 
-  async execute({ filter, limit, cursor }: ListNotifications): Promise<NotificationPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.userId) where.push(`user_id = $${params.push(filter.userId)}`);
-    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
-    if (cursor) {
-      const before = decodeCursor(cursor);
-      where.push(`(created_at, id) < ($${params.push(before.createdAt)}::timestamptz, $${params.push(before.id)}::uuid)`);
-    }
-    const { rows } = await this.pool.query<NotificationRow>(
-      `SELECT * FROM ${this.service.schema}.notifications ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at DESC, id DESC LIMIT $${params.push(limit + 1)}`,
-      params,
-    );
-    const items = rows.slice(0, limit).map(toNotificationView);
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return last ? { items, nextCursor: Buffer.from(JSON.stringify({ createdAt: last.created_at.toISOString(), id: last.id })).toString('base64url') } : { items };
+  execute({ filter, limit, cursor }: ListNotifications): Promise<NotificationPage> {
+    const table = `${this.service.schema}.notifications`;
+    return keysetPage(this.pool, { table, filter: { user_id: filter.userId, status: filter.status }, limit, cursor, order: 'desc' }, toNotificationView);
   }
 }

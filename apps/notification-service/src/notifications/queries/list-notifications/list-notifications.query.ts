@@ -1,11 +1,9 @@
+import type { Page } from '@causeway/service-runtime';
 import { Query } from '@nestjs/cqrs';
 import type { NotificationView } from '../notification.view';
 
-export interface NotificationPage {
-  items: NotificationView[];
-  /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
-  nextCursor?: string;
-}
+/** `nextCursor` is opaque: pass it back as `cursor` for the next page; absent on the last page. */
+export type NotificationPage = Page<NotificationView>;
 
 export class ListNotifications extends Query<NotificationPage> {
   constructor(

@@ -7,7 +7,7 @@ import { PaymentDeadlines } from '../../deadlines/payment-deadlines';
 import { automaticCancellations } from '../../domain/order.aggregate';
 import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
 import { orderResult, type OrderCommandResult } from '../command-result';
-import { auditReaction, type Reaction } from '../reaction';
+import type { Reaction } from '../reaction';
 import { CancelOrder } from './cancel-order.command';
 
 @CommandHandler(CancelOrder)
@@ -46,7 +46,7 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
     if (status === 'none' || !automaticCancellations[command.reason].includes(status)) return undefined;
     order.execute({ type: 'CancelOrder', reason: command.reason });
     const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
-    await auditReaction(this.audit, this.service, 'CancelOrder', order.id, reaction);
+    await this.audit.recordReaction('CancelOrder', order.id, reaction.cause, reaction.transaction);
     return orderResult(order, version);
   }
 }

@@ -4,7 +4,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { PaymentDeadlines } from '../../deadlines/payment-deadlines';
 import { ORDER_REPOSITORY, type OrderRepository } from '../../domain/order.repository';
 import { orderResult, type OrderCommandResult } from '../command-result';
-import { auditReaction } from '../reaction';
 import { ConfirmOrder } from './confirm-order.command';
 
 @CommandHandler(ConfirmOrder)
@@ -35,7 +34,7 @@ export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
     order.execute({ type: 'ConfirmOrder', paymentId });
     // In the consumer's transaction: a concurrent write makes the append fail, and the consumer retries.
     const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
-    await auditReaction(this.audit, this.service, 'ConfirmOrder', orderId, reaction);
+    await this.audit.recordReaction('ConfirmOrder', orderId, reaction.cause, reaction.transaction);
     return orderResult(order, version);
   }
 }

@@ -1,12 +1,10 @@
+import type { Page } from '@causeway/service-runtime';
 import { Query } from '@nestjs/cqrs';
 import type { OrderStatus } from '../../domain/order.aggregate';
 import type { OrderView } from '../order.view';
 
-export interface OrderPage {
-  items: OrderView[];
-  /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
-  nextCursor?: string;
-}
+/** `nextCursor` is opaque: pass it back as `cursor` for the next page; absent on the last page. */
+export type OrderPage = Page<OrderView>;
 
 export class ListOrders extends Query<OrderPage> {
   constructor(

@@ -1,10 +1,10 @@
+import { PageQueryDto } from '@causeway/service-runtime';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import type { PaymentStatus } from '../../domain/payment.aggregate';
 import { paymentStatuses } from '../payment.view';
 
-export class ListPaymentsDto {
+export class ListPaymentsDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
@@ -19,17 +19,4 @@ export class ListPaymentsDto {
   @IsOptional()
   @IsIn(paymentStatuses)
   status?: PaymentStatus;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }

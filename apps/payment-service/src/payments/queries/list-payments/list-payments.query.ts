@@ -1,12 +1,10 @@
+import type { Page } from '@causeway/service-runtime';
 import { Query } from '@nestjs/cqrs';
 import type { PaymentStatus } from '../../domain/payment.aggregate';
 import type { PaymentView } from '../payment.view';
 
-export interface PaymentPage {
-  items: PaymentView[];
-  /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
-  nextCursor?: string;
-}
+/** `nextCursor` is opaque: pass it back as `cursor` for the next page; absent on the last page. */
+export type PaymentPage = Page<PaymentView>;
 
 export class ListPayments extends Query<PaymentPage> {
   constructor(

@@ -1,8 +1,8 @@
+import { PageQueryDto } from '@causeway/service-runtime';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsEmail, IsIn, IsOptional } from 'class-validator';
 
-export class ListUsersDto {
+export class ListUsersDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: ['active', 'deleted'] })
   @IsOptional()
   @IsIn(['active', 'deleted'])
@@ -12,17 +12,4 @@ export class ListUsersDto {
   @IsOptional()
   @IsEmail()
   email?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }

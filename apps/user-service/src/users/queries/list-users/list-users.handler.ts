@@ -1,27 +1,12 @@
-import { PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
-import { BadRequestException, Inject } from '@nestjs/common';
+import { keysetPage, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import { normalizeEmail } from '../../domain/user.aggregate';
-import { toUserView, type UserRow } from '../user.view';
+import { toUserView } from '../user.view';
 import { ListUsers, type UserPage } from './list-users.query';
 
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
-
-function decodeCursor(cursor: string): Cursor {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Cursor;
-    if (typeof value.createdAt !== 'string' || typeof value.id !== 'string' || Number.isNaN(Date.parse(value.createdAt))) throw new Error();
-    return value;
-  } catch {
-    throw new BadRequestException({ message: 'cursor: not a cursor this API returned', details: [{ field: 'cursor', errors: ['invalid cursor'] }] });
-  }
-}
-
-/** Keyset pagination on (created_at, id): stable under concurrent inserts, no OFFSET scans. */
+/** Oldest first, keyset-paginated (keysetPage). */
 @QueryHandler(ListUsers)
 export class ListUsersHandler implements IQueryHandler<ListUsers> {
   constructor(
@@ -29,22 +14,8 @@ export class ListUsersHandler implements IQueryHandler<ListUsers> {
     @Inject(SERVICE) private readonly service: ServiceDefinition,
   ) {}
 
-  async execute({ filter, limit, cursor }: ListUsers): Promise<UserPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (filter.status) where.push(`status = $${params.push(filter.status)}`);
-    if (filter.email) where.push(`email = $${params.push(normalizeEmail(filter.email))}`);
-    if (cursor) {
-      const after = decodeCursor(cursor);
-      where.push(`(created_at, id) > ($${params.push(after.createdAt)}::timestamptz, $${params.push(after.id)}::uuid)`);
-    }
-    const { rows } = await this.pool.query<UserRow>(
-      `SELECT * FROM ${this.service.schema}.users ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY created_at, id LIMIT $${params.push(limit + 1)}`,
-      params,
-    );
-    const items = rows.slice(0, limit).map(toUserView);
-    const last = rows.length > limit ? rows[limit - 1] : undefined;
-    return last ? { items, nextCursor: Buffer.from(JSON.stringify({ createdAt: last.created_at.toISOString(), id: last.id })).toString('base64url') } : { items };
+  execute({ filter, limit, cursor }: ListUsers): Promise<UserPage> {
+    const table = `${this.service.schema}.users`;
+    return keysetPage(this.pool, { table, filter: { status: filter.status, email: filter.email === undefined ? undefined : normalizeEmail(filter.email) }, limit, cursor, order: 'asc' }, toUserView);
   }
 }

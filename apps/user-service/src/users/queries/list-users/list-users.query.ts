@@ -1,11 +1,9 @@
+import type { Page } from '@causeway/service-runtime';
 import { Query } from '@nestjs/cqrs';
 import type { UserView } from '../user.view';
 
-export interface UserPage {
-  items: UserView[];
-  /** Opaque; pass back as `cursor` for the next page. Absent on the last page. */
-  nextCursor?: string;
-}
+/** `nextCursor` is opaque: pass it back as `cursor` for the next page; absent on the last page. */
+export type UserPage = Page<UserView>;
 
 export class ListUsers extends Query<UserPage> {
   constructor(

@@ -648,7 +648,9 @@ async function sectionRehydrate(out: string[]): Promise<void> {
   try {
     await migrateEventStore(pool, { schema, partitions: PARTITIONS });
     const store = new PostgresEventStore(pool, { schema, schemas: benchSchemas });
-    const withSnapshots = new AggregateRepository(store, (id) => new Notebook(id), { schemas: benchSchemas, snapshotInterval: 100 });
+    // The interval config/causeway.tsk ships with (event_store.snapshot_interval).
+    const INTERVAL = 25;
+    const withSnapshots = new AggregateRepository(store, (id) => new Notebook(id), { schemas: benchSchemas, snapshotInterval: INTERVAL });
     const noSnapshots = new AggregateRepository(store, (id) => new Notebook(id), { schemas: benchSchemas, snapshotInterval: 1_000_000_000 });
     const context = { correlationId: randomUUID(), causationId: randomUUID(), source: 'bench' };
     const N = 10_000;
@@ -671,18 +673,19 @@ async function sectionRehydrate(out: string[]): Promise<void> {
     await build(withSnapshots, oneEvent, [1], 1);
     const plain10k = randomUUID(); // never snapshotted
     await build(noSnapshots, plain10k, [100], N);
-    // Interval 100 with a snapshot at N - trailing: the first save is (100 - trailing) events, then
-    // saves of 100 each cross a multiple of 100 (snapshot); the last `trailing` events are saved
+    // A snapshot at N - trailing: the first save is (INTERVAL - trailing) events, then saves of
+    // INTERVAL each cross a multiple of it (snapshot); the last `trailing` events are saved
     // through the no-snapshot repository, as if the next snapshot were not due yet.
+    const TRAILING = [0, Math.floor(INTERVAL / 2), INTERVAL - 1];
     const snapshotted: Record<number, string> = {};
-    for (const trailing of [0, 25, 50, 99]) {
+    for (const trailing of TRAILING) {
       const id = randomUUID();
-      await build(withSnapshots, id, [100 - trailing, 100], N - trailing);
+      await build(withSnapshots, id, [INTERVAL - trailing, INTERVAL], N - trailing);
       if (trailing > 0) await build(noSnapshots, id, [trailing], N, N - trailing);
       snapshotted[trailing] = id;
     }
     await pool.query(`VACUUM ANALYZE ${schema}.events, ${schema}.snapshots`);
-    log(`rehydrate: wrote ${fmtInt(5 * N + 1)} events in ${fmt(msSince(t0) / 1000, 1)} s`);
+    log(`rehydrate: wrote ${fmtInt((2 + TRAILING.length) * N + 1)} events in ${fmt(msSince(t0) / 1000, 1)} s`);
 
     /**
      * [what-if] the same load reading only what replay uses (version, event_type, schema_version,
@@ -709,16 +712,15 @@ async function sectionRehydrate(out: string[]): Promise<void> {
       { label: '1-event stream (no snapshot)', load: () => withSnapshots.load(oneEvent), expect: 1 },
       { label: '10,000 events, no snapshot (interval 1e9)', load: () => noSnapshots.load(plain10k), expect: N },
     ];
-    const notes: Record<number, string> = { 0: 'best case', 25: 'average at interval 50', 50: 'average at interval 100', 99: 'worst case at interval 100' };
-    for (const trailing of [0, 25, 50, 99]) {
+    const notes: Record<number, string> = { [TRAILING[0]]: 'best case', [TRAILING[1]]: `average at interval ${INTERVAL}`, [TRAILING[2]]: `worst case at interval ${INTERVAL}` };
+    for (const trailing of TRAILING) {
       const id = snapshotted[trailing];
       cases.push({ label: `10,000 events, snapshot @${fmtInt(await snapshotOf(id))} + ${trailing} events (${notes[trailing]})`, load: () => withSnapshots.load(id), expect: N });
     }
     if (DIAGNOSE) {
       cases.push(
         { label: '[what-if] 1-event stream, replay columns only', load: () => leanLoad(oneEvent), expect: 1 },
-        { label: '[what-if] snapshot + 50 events, replay columns only', load: () => leanLoad(snapshotted[50]), expect: N },
-        { label: '[what-if] snapshot + 99 events, replay columns only', load: () => leanLoad(snapshotted[99]), expect: N },
+        { label: `[what-if] snapshot + ${TRAILING[2]} events, replay columns only`, load: () => leanLoad(snapshotted[TRAILING[2]]), expect: N },
       );
     }
     const results: { label: string; median: number; p90: number; min: number; interference: number }[] = [];

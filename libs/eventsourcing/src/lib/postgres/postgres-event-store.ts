@@ -44,7 +44,7 @@ interface PreparedStatement {
  */
 export class PostgresEventStore implements EventStore {
   private readonly s: string;
-  private readonly statements: Record<'one' | 'many', Record<'publish' | 'store', PreparedStatement>>;
+  private readonly statements: Record<'one' | 'oneInTransaction' | 'many', Record<'publish' | 'store', PreparedStatement>>;
   private readonly notifier: AppendNotifier;
 
   constructor(
@@ -58,17 +58,19 @@ export class PostgresEventStore implements EventStore {
     // a gap: version N+1 only if N exists (or N = 0).
     const noGap = `WHERE $3::int = 0 OR EXISTS (SELECT 1 FROM ${s}.events WHERE aggregate_id = $1::uuid AND version = $3::int)`;
     const columns = 'aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at';
-    // Most commands record one event: scalar parameters, no unnest. One row cannot be inserted
-    // in part, so a conflict may simply insert nothing (no error, hence no savepoint needed
-    // inside a caller's transaction). $4–$9 the event's columns, $10 its topic.
-    const insertOne = `
+    // Most commands record one event: scalar parameters, no unnest. $4–$9 the event's columns,
+    // $10 its topic. Inside a caller's transaction a failing statement would abort it, so there
+    // a conflict inserts nothing instead (one row cannot be inserted in part) and no savepoint is
+    // needed; outside one the plain INSERT is cheaper (no speculative insertion) and a conflict
+    // simply fails the statement.
+    const insertOne = (onConflict: string) => `
       INSERT INTO ${s}.events (${columns})
       SELECT $1::uuid, $3::int + 1, $4::uuid, $5::text, $2::text, $6::int, $7::jsonb, $8::jsonb, $9::timestamptz
       ${noGap}
-      ON CONFLICT DO NOTHING
+      ${onConflict}
       RETURNING global_position, version`;
     // Several events: one array per column. Here a conflict must fail the whole statement
-    // (ON CONFLICT DO NOTHING could keep some of the rows), so it raises unique_violation.
+    // (ON CONFLICT DO NOTHING could keep some of the rows): in a caller's transaction, under a savepoint.
     const insertMany = `
       INSERT INTO ${s}.events (${columns})
       SELECT $1::uuid, $3::int + e.ord::int, e.event_id, e.event_type, $2, e.schema_version, e.data, e.metadata, e.occurred_at
@@ -90,7 +92,8 @@ export class PostgresEventStore implements EventStore {
       return { name: preparedName(`append_${name}`, text), text };
     };
     this.statements = {
-      one: { publish: statement('one_outbox', insertOne, outboxOne), store: statement('one', insertOne) },
+      one: { publish: statement('one_outbox', insertOne(''), outboxOne), store: statement('one', insertOne('')) },
+      oneInTransaction: { publish: statement('one_tx_outbox', insertOne('ON CONFLICT DO NOTHING'), outboxOne), store: statement('one_tx', insertOne('ON CONFLICT DO NOTHING')) },
       many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },
     };
   }
@@ -111,7 +114,7 @@ export class PostgresEventStore implements EventStore {
     for (const event of events) this.options.schemas.validate(event.eventType, event.schemaVersion, event.data);
     const publish = request.publish ?? true;
     const single = events.length === 1;
-    const statement = this.statements[single ? 'one' : 'many'][publish ? 'publish' : 'store'];
+    const statement = this.statements[single ? (tx ? 'oneInTransaction' : 'one') : 'many'][publish ? 'publish' : 'store'];
     const now = new Date().toISOString();
     const column = <T>(pick: (e: NewEvent) => T) => (single ? pick(events[0]) : events.map(pick));
     const values: unknown[] = [
@@ -129,7 +132,7 @@ export class PostgresEventStore implements EventStore {
 
     // Inside a caller's transaction a failing statement would abort it; a savepoint keeps the
     // transaction usable so the caller can still see a duplicate as a no-op. The one-event
-    // statement does not fail on a conflict, so it needs none.
+    // statement for transactions does not fail on a conflict, so it needs none.
     const savepoint = tx !== undefined && !single;
     try {
       if (savepoint) await db.query('SAVEPOINT causeway_append');

@@ -75,10 +75,10 @@ export class OutboxRelay {
     const s = this.s;
     // $1 batch size, $2 ids acked by Kafka (marked here), $3 ids not to read again: those just
     // marked (this statement's snapshot does not see its own UPDATE) and those in flight.
-    // The plan is pinned by the query's shape, not left to statistics: first the next rows by
-    // the partial index on unpublished ids, then one primary-key lookup each into the events
-    // partition of their aggregate. (Left to the planner, a fresh backlog with stale statistics
-    // was planned as a hash join over every partition: 40 ms per batch of 100 instead of 0.7.)
+    // The plan is pinned, not left to statistics: first the next rows by the partial index on
+    // unpublished ids (see the session settings in session()), then one primary-key lookup each
+    // into the events partition of their aggregate. (Left to the planner, a fresh backlog with
+    // stale statistics was planned as a hash join over every partition: 40 ms per batch of 100.)
     // LIMIT 1 keeps the lookup a parameterised subquery the planner cannot flatten into a join.
     const markAndReadSql = `
       WITH marked AS (UPDATE ${s}.outbox SET published_at = now() WHERE id = ANY($2::bigint[])),
@@ -142,6 +142,11 @@ export class OutboxRelay {
     this.active = true;
     client.on('notification', () => this.wakeUp.notify());
     await client.query(`LISTEN ${appendChannel(this.s)}`);
+    // This connection only runs the relay's statements. The unpublished rows are found through
+    // their partial index in id order; a fresh backlog, before ANALYZE, is estimated at ~100 rows
+    // and planned as a bitmap scan of all of it plus a sort (6.8 ms per batch of 100 at a 20,000
+    // backlog, against 1.8 ms in index order).
+    await client.query('SET enable_bitmapscan = off; SET enable_seqscan = off');
     const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.producer = producer;
     await producer.connect();

@@ -55,5 +55,12 @@ export const paymentService: ServiceDefinition = {
         );
       `,
     },
+    {
+      id: 2,
+      name: 'leased charge claims',
+      // A charge is claimed by a lease (not_before moved past it) fenced by this token, instead of
+      // a row lock held for the whole provider call (see PaymentProcessor).
+      sql: (s) => `ALTER TABLE ${s}.pending_charges ADD COLUMN claim_token uuid;`,
+    },
   ],
 };

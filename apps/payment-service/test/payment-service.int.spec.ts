@@ -210,7 +210,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     const charged: string[] = [];
     const sandbox = new SandboxPaymentProvider(20, 1_000);
     const counting: PaymentProvider = { charge: (request) => (charged.push(request.idempotencyKey), sandbox.charge(request)) };
-    const options = { concurrency: 3, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000 };
+    const options = { concurrency: 3, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
     const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), counting, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus)));
     replicas.forEach((p) => p.start());
     try {
@@ -263,7 +263,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
         return sandbox.charge(request);
       },
     };
-    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000 };
+    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
     const processor = new PaymentProcessor(pool, app.get(SERVICE), flaky, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
     processor.start();
     try {
@@ -287,7 +287,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     await waitForEvent(paymentId, 'PaymentInitiated');
     let called = false;
     const hanging: PaymentProvider = { charge: () => ((called = true), new Promise(() => undefined)) };
-    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 50 };
+    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 50, leaseMs: 10_000 };
     const processor = new PaymentProcessor(pool, app.get(SERVICE), hanging, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
     processor.start();
     await waitFor('the charge to be under way', () => called);
@@ -298,6 +298,63 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(await history(paymentId)).toEqual(['PaymentInitiated']);
     own.start();
     await waitForEvent(paymentId, 'PaymentProcessed');
+  });
+
+  it('holds no transaction or row lock while the provider answers, renews its lease meanwhile, so a second replica never charges it too', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    const calls: string[] = [];
+    let answer: (() => void) | undefined;
+    const sandbox = new SandboxPaymentProvider(1, 1_000);
+    const slow: PaymentProvider = { charge: (request) => (calls.push(request.idempotencyKey), new Promise<void>((r) => (answer = r)).then(() => sandbox.charge(request))) };
+    const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 300 };
+    const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), slow, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus)));
+    replicas.forEach((p) => p.start());
+    try {
+      await waitFor('the charge to be under way', () => answer !== undefined);
+      // Another session can lock the row at once: nobody holds it (or a transaction) during the call.
+      const other = await pool.connect();
+      try {
+        await other.query('BEGIN');
+        const { rows } = await other.query(`SELECT claim_token IS NOT NULL AS claimed, not_before > now() AS leased FROM ${schema}.pending_charges WHERE payment_id = $1 FOR UPDATE NOWAIT`, [paymentId]);
+        expect(rows).toEqual([{ claimed: true, leased: true }]);
+      } finally {
+        await other.query('ROLLBACK');
+        other.release();
+      }
+      // Several lease lengths pass while the provider thinks: renewals keep the other replica off it.
+      const until = Date.now() + 1_200;
+      await waitFor('three lease lengths to pass', () => Date.now() > until, { timeoutMs: 5_000 });
+      expect(calls).toEqual([paymentId]);
+      answer?.();
+      await waitForEvent(paymentId, 'PaymentProcessed');
+    } finally {
+      answer?.();
+      await Promise.all(replicas.map((p) => p.stop()));
+      own.start();
+    }
+    expect(calls).toEqual([paymentId]);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
+  });
+
+  it('a charge leased by a worker that died is taken over when the lease expires, with the same idempotency key', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    // What a worker killed mid-charge leaves behind: a claim nobody renews.
+    await pool.query(`UPDATE ${schema}.pending_charges SET claim_token = gen_random_uuid(), not_before = now() + interval '1 second' WHERE payment_id = $1`, [paymentId]);
+    own.start();
+    await own.processOne(); // nothing due yet: the lease still stands
+    expect(await history(paymentId)).toEqual(['PaymentInitiated']);
+    await waitForEvent(paymentId, 'PaymentProcessed');
+    expect((await pool.query(`SELECT status, claim_token FROM ${schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows).toEqual([{ status: 'done', claim_token: null }]);
   });
 
   it('lists by user and status with a cursor; 404 for an unknown payment, 400 for bad input', async () => {

@@ -25,11 +25,13 @@ import { ListPaymentsHandler } from './queries/list-payments/list-payments.handl
       provide: PAYMENT_PROCESSOR_OPTIONS,
       inject: [SETTINGS],
       useFactory: (settings: Settings): PaymentProcessorOptions => ({
-        concurrency: 4,
+        // Waiting on the provider holds no connection, so slow charges (tok_timeout) do not starve the rest.
+        concurrency: 32,
         pollIntervalMs: 250,
         retryBackoffMs: settings.processing.retry_backoff,
         maxBackoffMs: 60_000,
         shutdownGraceMs: 2_000,
+        leaseMs: 10_000,
       }),
     },
     InitiatePaymentHandler,

@@ -1,7 +1,7 @@
-import { PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { RecordChargeOutcome } from '../commands/record-charge-outcome/record-charge-outcome.command';
 import { PAYMENT_REPOSITORY, type PaymentRepository } from '../domain/payment.repository';
 import { PAYMENT_PROVIDER, type ChargeOutcome, type PaymentProvider } from '../provider/payment-provider.port';
@@ -9,30 +9,46 @@ import { PAYMENT_PROVIDER, type ChargeOutcome, type PaymentProvider } from '../p
 export const PAYMENT_PROCESSOR_OPTIONS = Symbol('PAYMENT_PROCESSOR_OPTIONS');
 
 export interface PaymentProcessorOptions {
-  /** Charges under way at once (each holds one database connection while the provider answers). */
+  /** Charges under way at once. A charge waiting on the provider holds no database connection. */
   concurrency: number;
-  /** How often an idle worker looks for new charges. */
+  /** How often an idle worker looks for new charges (new ones also wake it: wake()). */
   pollIntervalMs: number;
   /** First delay after a provider error; doubles per attempt up to maxBackoffMs. */
   retryBackoffMs: number;
   maxBackoffMs: number;
   /** On shutdown, how long to let charges under way finish before abandoning them (they stay pending). */
   shutdownGraceMs: number;
+  /**
+   * How long a claim is exclusive. The worker renews it while the provider answers; a worker
+   * that died leaves it to expire, and the charge is taken over (same idempotency key).
+   */
+  leaseMs: number;
 }
 
 class Abandoned extends Error {}
+
+interface Claim {
+  paymentId: string;
+  attempts: number;
+  /** Fences the claim: only the holder of this token may renew it or record the outcome. */
+  token: string;
+}
 
 /**
  * Makes the charges of initiated payments (saga step 2), outside any Kafka consumer transaction:
  * a tok_timeout charge takes longer than the consumer's processing timeout.
  *
- * Each charge is a row of pending_charges, written with PaymentInitiated. A worker claims one
- * with FOR UPDATE SKIP LOCKED and keeps the claim (its transaction) open while the provider
- * answers, then records PaymentProcessed / PaymentFailed and marks the row done in that same
- * transaction. So two workers (or two replicas) never charge the same payment at once, and an
- * outcome is recorded exactly once. A crash between the provider's answer and the commit leaves
- * the row pending; the retry sends the same idempotency key (the payment id), and the provider
- * answers with the first charge instead of charging again.
+ * Each charge is a row of pending_charges, written with PaymentInitiated. A worker **leases** one
+ * in a short transaction (SKIP LOCKED, then `not_before` moved past the lease and a fresh claim
+ * token), asks the provider with no transaction or connection held, renewing the lease while it
+ * waits, and then records PaymentProcessed / PaymentFailed and marks the row done in one
+ * transaction that first checks the claim token is still its own. So:
+ * - two workers (or replicas) never charge the same payment at once, and an outcome is recorded
+ *   exactly once (the token check, and the aggregate's expected version behind it);
+ * - a slow provider ties up no connection: a pool of 20 can wait on hundreds of charges;
+ * - a worker that dies mid-charge (SIGKILL) leaves a lease that expires; another worker takes
+ *   the charge over and asks the provider again with the same idempotency key (the payment id),
+ *   and the provider answers with the first charge instead of charging again.
  */
 @Injectable()
 export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -69,13 +85,18 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const wake of this.sleepers) wake();
+    this.wake();
     const grace = setTimeout(() => {
       for (const abandon of this.inFlight) abandon(new Abandoned('shutting down'));
       this.inFlight.clear();
     }, this.options.shutdownGraceMs);
     await Promise.all(this.workers);
     clearTimeout(grace);
+  }
+
+  /** A charge was queued (after its transaction committed): idle workers look now, not at the next poll. */
+  wake(): void {
+    for (const wake of this.sleepers) wake();
   }
 
   private async work(worker: number): Promise<void> {
@@ -90,63 +111,98 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** Claims one due charge, makes it, records the outcome. False when nothing was due. */
+  /** Leases one due charge, makes it, records the outcome. False when nothing was due. */
   async processOne(): Promise<boolean> {
-    const s = this.service.schema;
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    let paymentId: string | undefined;
+    const claim = await this.claim();
+    if (!claim) return false;
+    const renewal = setInterval(() => void this.renew(claim).catch((error: Error) => this.logger.warn(`lease of ${claim.paymentId} not renewed: ${error.message}`)), this.options.leaseMs / 3);
     try {
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ payment_id: string; attempts: number }>(
-        `SELECT payment_id, attempts FROM ${s}.pending_charges WHERE status = 'pending' AND not_before <= now()
-         ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      );
-      const claimed = rows[0];
-      if (!claimed) {
-        await client.query('COMMIT');
-        return false;
-      }
-      paymentId = claimed.payment_id;
-      const payment = await this.payments.load(claimed.payment_id);
+      const payment = await this.payments.load(claim.paymentId);
+      let outcome: ChargeOutcome | undefined;
       if (payment.current.status === 'initiated') {
-        let outcome: ChargeOutcome;
         try {
           const { amountCents, currency, paymentMethod } = payment.current;
           outcome = await this.abandonable(this.provider.charge({ idempotencyKey: payment.id, amountCents, currency, paymentMethod }));
         } catch (error) {
-          if (error instanceof Abandoned) throw error;
+          if (error instanceof Abandoned) {
+            // Shutting down: hand the charge back now rather than at the end of the lease.
+            await this.release(claim).catch(() => undefined);
+            throw error;
+          }
           // The provider did not answer (network, 5xx): no outcome to record; try again later.
-          await this.postpone(client, claimed.payment_id, claimed.attempts, error);
-          await client.query('COMMIT');
+          await this.postpone(claim, error);
           return true;
         }
-        await this.commands.execute(new RecordChargeOutcome(claimed.payment_id, outcome, client));
       }
-      await client.query(`UPDATE ${s}.pending_charges SET status = 'done', done_at = now() WHERE payment_id = $1`, [claimed.payment_id]);
-      await client.query('COMMIT');
+      await this.record(claim, outcome);
       return true;
     } catch (error) {
-      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
-      // Recording failed (a concurrent write, the database): the row is pending again. Back off
-      // so a persistent failure does not spin; the retry's charge is deduplicated by the provider.
-      if (paymentId && !(error instanceof Abandoned)) {
-        await this.postpone(this.pool, paymentId, undefined, error).catch(() => undefined);
-      }
+      // Recording failed (a concurrent write, the database): back off so a persistent failure
+      // does not spin; the retry's charge is deduplicated by the provider.
+      if (!(error instanceof Abandoned)) await this.postpone(claim, error).catch(() => undefined);
       throw error;
     } finally {
-      client.release(broken);
+      clearInterval(renewal);
     }
   }
 
-  private async postpone(db: Pool | PoolClient, paymentId: string, attempts: number | undefined, error: unknown): Promise<void> {
-    const done = attempts ?? (await db.query<{ attempts: number }>(`SELECT attempts FROM ${this.service.schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows[0]?.attempts ?? 0;
-    const delay = Math.min(this.options.retryBackoffMs * 2 ** done, this.options.maxBackoffMs);
-    this.logger.warn(`charge of payment ${paymentId} failed (attempt ${done + 1}), retrying in ${delay} ms: ${(error as Error).message}`);
-    await db.query(
-      `UPDATE ${this.service.schema}.pending_charges SET attempts = attempts + 1, last_error = $2, not_before = now() + make_interval(secs => $3::double precision / 1000)
-       WHERE payment_id = $1 AND status = 'pending'`,
-      [paymentId, (error as Error).message.slice(0, 1_000), delay],
+  /** The oldest due charge, leased to this worker in a transaction of its own. */
+  private async claim(): Promise<Claim | undefined> {
+    const s = this.service.schema;
+    const { rows } = await this.pool.query<{ payment_id: string; attempts: number; claim_token: string }>(
+      `UPDATE ${s}.pending_charges SET not_before = now() + make_interval(secs => $1::double precision / 1000), claim_token = gen_random_uuid()
+       WHERE payment_id = (
+         SELECT payment_id FROM ${s}.pending_charges WHERE status = 'pending' AND not_before <= now()
+         ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING payment_id, attempts, claim_token`,
+      [this.options.leaseMs],
+    );
+    const row = rows[0];
+    return row && { paymentId: row.payment_id, attempts: row.attempts, token: row.claim_token };
+  }
+
+  private async renew(claim: Claim): Promise<void> {
+    await this.pool.query(
+      `UPDATE ${this.service.schema}.pending_charges SET not_before = now() + make_interval(secs => $3::double precision / 1000)
+       WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending'`,
+      [claim.paymentId, claim.token, this.options.leaseMs],
+    );
+  }
+
+  private async release(claim: Claim): Promise<void> {
+    await this.pool.query(
+      `UPDATE ${this.service.schema}.pending_charges SET not_before = now(), claim_token = NULL WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending'`,
+      [claim.paymentId, claim.token],
+    );
+  }
+
+  /**
+   * Records the provider's answer (none when the payment was no longer waiting for one) and
+   * closes the charge, if the claim is still this worker's: a lease that expired meanwhile
+   * belongs to the worker that took it over, and that one records.
+   */
+  private async record(claim: Claim, outcome: ChargeOutcome | undefined): Promise<void> {
+    const s = this.service.schema;
+    await inTransaction(this.pool, async (tx) => {
+      const held = await tx.query(`SELECT 1 FROM ${s}.pending_charges WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending' FOR UPDATE`, [claim.paymentId, claim.token]);
+      if (held.rowCount === 0) {
+        this.logger.warn(`lease of payment ${claim.paymentId} was lost while the provider answered; its new holder records the outcome`);
+        return;
+      }
+      if (outcome) await this.commands.execute(new RecordChargeOutcome(claim.paymentId, outcome, tx));
+      await tx.query(`UPDATE ${s}.pending_charges SET status = 'done', done_at = now(), claim_token = NULL WHERE payment_id = $1`, [claim.paymentId]);
+    });
+  }
+
+  /** Hands the charge back for a retry after a backoff that grows with its failed attempts. */
+  private async postpone(claim: Claim, error: unknown): Promise<void> {
+    const delay = Math.min(this.options.retryBackoffMs * 2 ** claim.attempts, this.options.maxBackoffMs);
+    this.logger.warn(`charge of payment ${claim.paymentId} failed (attempt ${claim.attempts + 1}), retrying in ${delay} ms: ${(error as Error).message}`);
+    await this.pool.query(
+      `UPDATE ${this.service.schema}.pending_charges
+       SET attempts = attempts + 1, last_error = $3, not_before = now() + make_interval(secs => $4::double precision / 1000), claim_token = NULL
+       WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending'`,
+      [claim.paymentId, claim.token, (error as Error).message.slice(0, 1_000), delay],
     );
   }
 

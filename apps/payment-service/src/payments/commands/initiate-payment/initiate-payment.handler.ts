@@ -1,8 +1,10 @@
+import { afterCommit } from '@causeway/eventsourcing';
 import { reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { paymentIdFor } from '../../domain/payment-id';
 import { PAYMENT_REPOSITORY, type PaymentRepository } from '../../domain/payment.repository';
+import { PaymentProcessor } from '../../processor/payment-processor';
 import type { ReactionResult } from '../reaction';
 import { InitiatePayment } from './initiate-payment.command';
 
@@ -13,6 +15,7 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
   constructor(
     @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly processor: PaymentProcessor,
   ) {}
 
   async execute(command: InitiatePayment): Promise<ReactionResult> {
@@ -36,6 +39,8 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
     const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction);
     // Same transaction as PaymentInitiated: a payment is never initiated without its charge queued.
     await command.transaction.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
+    // Charge as soon as it is committed, not at the processor's next poll.
+    afterCommit(command.transaction, () => this.processor.wake());
     return { paymentId, version, outcome: 'recorded' };
   }
 }

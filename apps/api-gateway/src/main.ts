@@ -6,7 +6,7 @@ import { AppModule } from './app.module';
 
 async function main(): Promise<void> {
   const settings = loadSettings();
-  const app = await createHttpApp(AppModule.register(settings), settings);
+  const app = await createHttpApp(AppModule.register(settings), settings, { name: 'api-gateway' });
   app.enableShutdownHooks();
   await app.listen(settings.http.gateway_port, settings.http.host);
   new Logger('api-gateway').log(`listening on http://${settings.http.host}:${settings.http.gateway_port}/api (OpenAPI: /api/docs)`);

@@ -1,5 +1,5 @@
 import { createHttpApp, EVENT_STORE, QueryCache } from '@causeway/service-runtime';
-import { testSettings, uniqueName, waitFor } from '@causeway/testing';
+import { parsePrometheus, sampleValue, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import type { PostgresEventStore } from '@causeway/eventsourcing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -136,5 +136,28 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     const bad = await http('POST', '/users', { email: 'nope', givenName: '', familyName: 'x', admin: true });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().details.map((d: { field: string }) => d.field).sort()).toEqual(['admin', 'email', 'givenName']);
+  });
+  it('moves its /metrics by what it did: N users → N UserCreated appended, published and projected, N POSTs answered 201; lag and backlog gauges settle at 0', async () => {
+    const scrape = async () => parsePrometheus((await http('GET', '/metrics')).body);
+    const before = await scrape();
+    const N = 5;
+    for (let i = 0; i < N; i++) expect((await http('POST', '/users', { email: `metrics${i}.${schema}@example.com`, givenName: 'M', familyName: String(i) })).statusCode).toBe(201);
+    const moved = (families: Awaited<ReturnType<typeof scrape>>, name: string, labels: Record<string, string> = {}) => sampleValue(families, name, labels) - sampleValue(before, name, labels);
+    const after = await scrape();
+    expect(moved(after, 'causeway_events_appended_total', { event_type: 'UserCreated' })).toBe(N);
+    expect(moved(after, 'http_requests_total', { method: 'POST', route: '/users', status_code: '201' })).toBe(N);
+    expect(moved(after, 'causeway_events_appended_total', { event_type: 'CommandAudited' })).toBe(N);
+    // Published (the audit records too) and projected, then nothing left behind.
+    const settled = await waitFor('the relay and the projections to catch up', async () => {
+      const families = await scrape();
+      const caughtUp =
+        moved(families, 'causeway_events_published_total') >= 2 * N &&
+        sampleValue(families, 'causeway_outbox_backlog') === 0 &&
+        sampleValue(families, 'causeway_projection_lag_events', { projection: 'users' }) === 0;
+      return caughtUp && families;
+    }, { timeoutMs: 15_000 });
+    expect(moved(settled, 'causeway_events_projected_total', { projection: 'users' })).toBeGreaterThanOrEqual(2 * N);
+    expect(sampleValue(settled, 'causeway_outbox_oldest_age_seconds')).toBe(0);
+    expect(sampleValue(settled, 'causeway_projection_lag_seconds', { projection: 'users' })).toBe(0);
   });
 });

@@ -4,3 +4,4 @@ export { createTestDatabase, type TestDatabase } from './lib/test-database';
 export { testSettings, workspaceRoot } from './lib/test-settings';
 export { uniqueName } from './lib/unique-name';
 export { waitFor, type WaitForOptions } from './lib/wait-for';
+export { parsePrometheus, sampleValue, type MetricFamily } from './lib/prometheus';

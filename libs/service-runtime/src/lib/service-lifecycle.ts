@@ -1,6 +1,7 @@
 import type { Settings } from '@causeway/config';
 import { migrateEventStore, migrateProjections, ProjectionRunner, runMigrations, type PostgresEventStore, type Projection } from '@causeway/eventsourcing';
 import { migrateMessaging, OutboxRelay } from '@causeway/messaging';
+import { metrics, scrapeGauge } from '@causeway/observability';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type Redis from 'ioredis';
@@ -47,18 +48,54 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
       batchSize: this.settings.outbox.batch_size,
       pollIntervalMs: this.settings.outbox.poll_interval,
       onError: (error) => this.logger.warn(`outbox relay: ${(error as Error).message}`),
+      onPublished: (count) => metrics.eventsPublished.inc(count),
     });
     this.relay.start();
+    this.registerLagGauges();
     if (this.projections.length > 0) {
       this.runner = new ProjectionRunner(this.pool, this.store, connection, {
         schema: this.service.schema,
         batchSize: this.settings.processing.batch_size,
         pollIntervalMs: this.settings.outbox.poll_interval,
         onError: (error, projection) => this.logger.error(`projection ${projection}: ${(error as Error).message}`),
+        onProjected: (projection, events) => metrics.eventsProjected.inc({ projection }, events.length),
       });
       for (const type of this.projections) this.runner.register(this.moduleRef.get(type, { strict: false }));
       await this.runner.start();
     }
+  }
+
+  /**
+   * Read at scrape time from the database: the outbox backlog and the age of its oldest row, and
+   * how far each projection is behind the event log, in events and in seconds (the age of the
+   * oldest event it has not applied yet; 0 when it is caught up).
+   */
+  private registerLagGauges(): void {
+    const s = this.service.schema;
+    scrapeGauge('causeway_outbox_backlog', 'Outbox rows not yet published', [], async (set) => {
+      const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.outbox WHERE published_at IS NULL`);
+      set({}, rows[0].n);
+    });
+    scrapeGauge('causeway_outbox_oldest_age_seconds', 'Age of the oldest unpublished outbox row (0 when none)', [], async (set) => {
+      const { rows } = await this.pool.query<{ age: number }>(`SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM ${s}.outbox WHERE published_at IS NULL`);
+      set({}, rows[0].age);
+    });
+    if (this.projections.length === 0) return;
+    const behind = `FROM ${s}.events e WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.position)`;
+    const lag = async () =>
+      (
+        await this.pool.query<{ name: string; events: number; seconds: number }>(
+          `SELECT p.name, (SELECT count(*)::int ${behind}) AS events,
+                  coalesce(extract(epoch FROM now() - (SELECT min(e.occurred_at) ${behind})), 0)::float8 AS seconds
+           FROM ${s}.projection_checkpoints p`,
+        )
+      ).rows;
+    scrapeGauge('causeway_projection_lag_events', 'Events in the log a projection has not applied yet', ['projection'], async (set) => {
+      for (const row of await lag()) set({ projection: row.name }, row.events);
+    });
+    scrapeGauge('causeway_projection_lag_seconds', 'Age of the oldest event a projection has not applied yet (0 when caught up)', ['projection'], async (set) => {
+      for (const row of await lag()) set({ projection: row.name }, row.seconds);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {

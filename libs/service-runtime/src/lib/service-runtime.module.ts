@@ -1,6 +1,7 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { topicOf } from '@causeway/contracts';
 import { AggregateRepository, catalogSchemas, PostgresEventStore, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
+import { observeCommitted } from '@causeway/observability';
 import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import Redis from 'ioredis';
@@ -76,7 +77,11 @@ export class ServiceRuntimeModule {
           provide: EVENT_STORE,
           inject: [PG_POOL, SETTINGS],
           useFactory: (pool: Pool, settings: Settings) =>
-            new PostgresEventStore(pool, { schema: service.schema, schemas: { ...catalogSchemas, topic: options.topicOf ?? prefixedTopicOf(settings) } }),
+            new PostgresEventStore(pool, {
+              schema: service.schema,
+              schemas: { ...catalogSchemas, topic: options.topicOf ?? prefixedTopicOf(settings) },
+              onCommitted: (events) => events.forEach(observeCommitted),
+            }),
         },
         { provide: QueryCache, inject: [REDIS, SETTINGS], useFactory: (redis: Redis, settings: Settings) => new QueryCache(redis, service.name, settings.redis.cache_ttl) },
         { provide: AuditTrail, inject: [EVENT_STORE], useFactory: (store: PostgresEventStore) => new AuditTrail(store, service.name) },

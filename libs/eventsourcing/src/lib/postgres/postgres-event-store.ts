@@ -9,6 +9,8 @@ import { afterCommit } from './transaction';
 export interface PostgresEventStoreOptions {
   schema: string;
   schemas: EventSchemas;
+  /** Called with each append's events once they are committed (metrics); must not throw. */
+  onCommitted?: (events: readonly NewEvent[]) => void;
 }
 
 interface EventRow {
@@ -139,7 +141,7 @@ export class PostgresEventStore implements EventStore {
       const { rows } = await db.query<{ global_position: string }>({ ...statement, values });
       if (savepoint) await db.query('RELEASE SAVEPOINT causeway_append');
       if (rows.length === events.length) {
-        await this.announce(tx);
+        await this.whenCommitted(tx, events);
         return { version: expectedVersion + events.length, positions: rows.map((r) => BigInt(r.global_position)), duplicate: false };
       }
     } catch (error) {
@@ -150,14 +152,20 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Wakes the relay and projection runners once the append is committed: now, or when the
-   * caller's transaction commits. A transaction opened outside `begin` cannot be observed;
-   * then the NOTIFY goes inside it (transactional, at the cost of the commit lock).
+   * Once the append is committed (now, or when the caller's `begin()` transaction commits):
+   * wakes the relay and projection runners, and reports the events. A transaction opened
+   * outside `begin` cannot be observed; then the NOTIFY goes inside it (transactional, at the
+   * cost of the commit lock) and the report is made at once.
    */
-  private async announce(tx: PoolClient | undefined): Promise<void> {
-    if (!tx) return this.notifier.notify();
-    if (afterCommit(tx, () => this.notifier.notify())) return;
+  private async whenCommitted(tx: PoolClient | undefined, events: readonly NewEvent[]): Promise<void> {
+    const committed = () => {
+      this.notifier.notify();
+      this.options.onCommitted?.(events);
+    };
+    if (!tx) return committed();
+    if (afterCommit(tx, committed)) return;
     await tx.query("SELECT pg_notify($1, '')", [appendChannel(this.s)]);
+    this.options.onCommitted?.(events);
   }
 
   /** The append inserted nothing: either it already happened (same eventIds) or someone else wrote first. */

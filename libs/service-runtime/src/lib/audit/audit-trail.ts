@@ -1,4 +1,5 @@
 import type { EventStore } from '@causeway/eventsourcing';
+import { metrics } from '@causeway/observability';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { currentContext, runWithContext } from '../request-context';
@@ -28,11 +29,15 @@ export class AuditTrail {
    * command has committed by then, and an error would make the client retry it.
    */
   async run<T>(command: string, targetId: string | undefined, commandId: string, execute: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const timed = (outcome: AuditEntry['outcome']) => metrics.commandSeconds.observe({ command, outcome }, (performance.now() - started) / 1_000);
     try {
       const result = await execute();
+      timed('accepted');
       await this.record({ command, targetId, commandId, outcome: 'accepted' });
       return result;
     } catch (error) {
+      timed('rejected');
       await this.record({ command, targetId, commandId, outcome: 'rejected', reason: (error as Error).message });
       throw error;
     }

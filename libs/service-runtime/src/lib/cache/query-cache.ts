@@ -1,3 +1,4 @@
+import { metrics } from '@causeway/observability';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 
@@ -29,6 +30,7 @@ export class QueryCache {
       const hit = await this.redis.get(fullKey);
       if (hit !== null) {
         this.stats.hits++;
+        metrics.cacheRequests.inc({ result: 'hit' });
         return { value: JSON.parse(hit) as T, cached: true };
       }
     } catch (error) {
@@ -36,6 +38,7 @@ export class QueryCache {
       return { value: await load(), cached: false };
     }
     this.stats.misses++;
+    metrics.cacheRequests.inc({ result: 'miss' });
     const value = await load();
     if (value !== undefined) {
       await this.redis.set(fullKey, JSON.stringify(value), 'PX', this.ttlMs).catch((error: unknown) => this.degraded(error));
@@ -54,6 +57,7 @@ export class QueryCache {
 
   private degraded(error: unknown): void {
     this.stats.errors++;
+    metrics.cacheRequests.inc({ result: 'error' });
     this.logger.warn(`Redis unavailable, reading from the database: ${(error as Error).message}`);
   }
 }

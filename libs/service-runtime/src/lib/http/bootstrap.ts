@@ -1,13 +1,15 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { KafkaEventTransport } from '@causeway/messaging';
-import { Logger, type DynamicModule, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
+import { JsonLogger, metrics, registry, scrapeGauge } from '@causeway/observability';
+import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { ACTOR_HEADER, CORRELATION_HEADER, runWithContext } from '../request-context';
+import type { DestinationStream } from 'pino';
+import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, runWithContext } from '../request-context';
 import type { ServiceDefinition } from '../service-definition';
 import { prefixedTopicOf } from '../service-runtime.module';
 import { KAFKA, PG_POOL } from '../tokens';
@@ -18,19 +20,24 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-const LOG_LEVELS: Record<Settings['logging']['level'], LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
+export interface HttpAppOptions {
+  /** The app's name on every log line (`service`). */
+  name?: string;
+  /** Where log lines go (stdout by default); tests capture them. */
+  logDestination?: DestinationStream;
+}
 
-/** The same HTTP conventions on every app: errors, validation, body limit, correlation ids, log level. */
-export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, settings: Settings): Promise<NestFastifyApplication> {
+/**
+ * The same HTTP conventions on every app: errors, validation, body limit, correlation ids, JSON
+ * logs (each line of a request with its correlation id), RED metrics and GET /metrics.
+ */
+export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, settings: Settings, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = new JsonLogger(options.name ?? 'causeway', settings.logging.level, () => {
+    const context = currentContext();
+    return context && { correlationId: context.correlationId };
+  }, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter({ bodyLimit: settings.http.body_limit_bytes }), {
-    logger: LOG_LEVELS[settings.logging.level],
+    logger,
     bodyParser: false, // the JSON parser is ours, below
   });
   app.useGlobalFilters(new ErrorFilter());
@@ -52,6 +59,14 @@ export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, s
     reply.header(CORRELATION_HEADER, correlationId);
     runWithContext({ correlationId, actor, ...(traceparent ? { traceparent } : {}) }, done);
   });
+  // RED metrics by route template (never the raw URL: ids would explode the label set).
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status_code: reply.statusCode });
+    metrics.httpSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1_000);
+    done();
+  });
+  fastify.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   return app;
 }
 
@@ -69,12 +84,14 @@ export function serveOpenApi(app: INestApplication, title: string, path: string)
  */
 export async function bootstrapService(rootModule: Type<unknown> | DynamicModule, service: ServiceDefinition): Promise<NestFastifyApplication> {
   const settings = loadSettings();
-  const app = await createHttpApp(rootModule, settings);
+  const app = await createHttpApp(rootModule, settings, { name: service.name });
+  const groupId = `${settings.kafka.group_prefix}${service.consumerGroup}`;
+  const consumerLog = new Logger('EventConsumer');
   serveOpenApi(app, service.name, '/openapi.json');
   app.connectMicroservice(
     {
       strategy: new KafkaEventTransport(app.get<Kafka>(KAFKA), app.get<Pool>(PG_POOL), {
-        groupId: `${settings.kafka.group_prefix}${service.consumerGroup}`,
+        groupId,
         schema: service.schema,
         workerThreads: settings.processing.worker_threads,
         batchSize: settings.processing.batch_size,
@@ -82,6 +99,19 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
         maxAttempts: settings.processing.max_retries,
         retryBackoffMs: settings.processing.retry_backoff,
         topicOf: prefixedTopicOf(settings),
+        onHandled: (event, ms) => {
+          metrics.eventsConsumed.inc({ event_type: event.eventType });
+          metrics.consumerSeconds.observe({ event_type: event.eventType }, ms / 1_000);
+          consumerLog.debug({ msg: 'event handled', eventType: event.eventType, eventId: event.eventId, correlationId: event.metadata.correlationId, ms: Math.round(ms * 10) / 10 });
+        },
+        onError: (error) => {
+          metrics.consumerErrors.inc({ error_type: error instanceof Error ? error.constructor.name : typeof error });
+          consumerLog.warn(`handler attempt failed: ${error instanceof Error ? error.message : String(error)}`);
+        },
+        onDeadLettered: (info) => {
+          metrics.deadLettered.inc({ topic: info.topic });
+          consumerLog.error({ msg: 'event dead-lettered', ...info });
+        },
       }),
     },
     { inheritAppConfig: true },
@@ -90,7 +120,28 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
   await app.init(); // migrations run here, before any consumer or request
   await app.startAllMicroservices();
   const port = service.port(settings);
+  registerConsumerLag(app.get<Kafka>(KAFKA), groupId);
   await app.listen(port, settings.http.host);
   new Logger(service.name).log(`listening on http://${settings.http.host}:${port}`);
   return app;
+}
+
+/** causeway_consumer_lag: per topic and partition, how far the group's committed offset is behind the end. */
+function registerConsumerLag(kafka: Kafka, groupId: string): void {
+  scrapeGauge('causeway_consumer_lag', 'Messages not yet consumed (committed offset behind the end), by topic and partition', ['topic', 'partition'], async (set) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
+        const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+        for (const { partition, offset } of partitions) {
+          const end = ends.get(partition) ?? 0;
+          // -1: nothing committed yet; the whole partition is behind.
+          set({ topic, partition }, Math.max(0, end - Math.max(0, Number(offset))));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  });
 }

@@ -34,7 +34,10 @@ export class ErrorFilter implements ExceptionFilter {
     // of @EventPattern handlers: hand those back untouched, for the consumer to retry or dead-letter.
     if (host.getType() !== 'http') return throwError(() => error);
     const body = toErrorBody(error);
-    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? error.stack : String(error));
+    // Our own 5xx answers (503 not ready, 504) are expected states, reported by their status; an
+    // unexpected error is a bug and gets its stack.
+    if (error instanceof HttpException && body.statusCode >= 500) this.logger.warn(`${body.statusCode} ${body.message}`);
+    else if (body.statusCode >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
     host.switchToHttp().getResponse<FastifyReply>().status(body.statusCode).send(body);
   }
 }

@@ -1,2 +1,2 @@
 export { JsonLogger, type LogContext, type LogLevel } from './lib/logger';
-export { metrics, observeCommitted, registry, scrapeGauge } from './lib/metrics';
+export { metrics, observeCommitted, registry, scrapeGauge, scrapeGaugeNames } from './lib/metrics';

@@ -28,6 +28,15 @@ export const metrics = {
   refundsCents: new Counter({ name: 'causeway_refunds_cents_total', help: 'Refunded payments, in minor units, by currency', labelNames: ['currency'], registers: [registry] }),
 };
 
+/** Gauges read at scrape time, registered by the parts that own their sources (service-runtime). */
+export const scrapeGaugeNames = {
+  outboxBacklog: 'causeway_outbox_backlog',
+  outboxOldestAge: 'causeway_outbox_oldest_age_seconds',
+  projectionLagEvents: 'causeway_projection_lag_events',
+  projectionLagSeconds: 'causeway_projection_lag_seconds',
+  consumerLag: 'causeway_consumer_lag',
+} as const;
+
 /** A gauge whose value is read when Prometheus scrapes (a database or broker query), not kept up to date. */
 export function scrapeGauge(name: string, help: string, labelNames: string[], read: (set: (labels: Record<string, string | number>, value: number) => void) => Promise<void>): Gauge {
   const existing = registry.getSingleMetric(name);

@@ -1,7 +1,7 @@
 import type { Settings } from '@causeway/config';
 import { migrateEventStore, migrateProjections, ProjectionRunner, runMigrations, type PostgresEventStore, type Projection } from '@causeway/eventsourcing';
 import { migrateMessaging, OutboxRelay } from '@causeway/messaging';
-import { metrics, scrapeGauge } from '@causeway/observability';
+import { metrics, scrapeGauge, scrapeGaugeNames } from '@causeway/observability';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type Redis from 'ioredis';
@@ -72,11 +72,11 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
    */
   private registerLagGauges(): void {
     const s = this.service.schema;
-    scrapeGauge('causeway_outbox_backlog', 'Outbox rows not yet published', [], async (set) => {
+    scrapeGauge(scrapeGaugeNames.outboxBacklog, 'Outbox rows not yet published', [], async (set) => {
       const { rows } = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${s}.outbox WHERE published_at IS NULL`);
       set({}, rows[0].n);
     });
-    scrapeGauge('causeway_outbox_oldest_age_seconds', 'Age of the oldest unpublished outbox row (0 when none)', [], async (set) => {
+    scrapeGauge(scrapeGaugeNames.outboxOldestAge, 'Age of the oldest unpublished outbox row (0 when none)', [], async (set) => {
       const { rows } = await this.pool.query<{ age: number }>(`SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM ${s}.outbox WHERE published_at IS NULL`);
       set({}, rows[0].age);
     });
@@ -90,10 +90,10 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
            FROM ${s}.projection_checkpoints p`,
         )
       ).rows;
-    scrapeGauge('causeway_projection_lag_events', 'Events in the log a projection has not applied yet', ['projection'], async (set) => {
+    scrapeGauge(scrapeGaugeNames.projectionLagEvents, 'Events in the log a projection has not applied yet', ['projection'], async (set) => {
       for (const row of await lag()) set({ projection: row.name }, row.events);
     });
-    scrapeGauge('causeway_projection_lag_seconds', 'Age of the oldest event a projection has not applied yet (0 when caught up)', ['projection'], async (set) => {
+    scrapeGauge(scrapeGaugeNames.projectionLagSeconds, 'Age of the oldest event a projection has not applied yet (0 when caught up)', ['projection'], async (set) => {
       for (const row of await lag()) set({ projection: row.name }, row.seconds);
     });
   }

@@ -1,6 +1,6 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { KafkaEventTransport } from '@causeway/messaging';
-import { JsonLogger, metrics, registry, scrapeGauge } from '@causeway/observability';
+import { JsonLogger, metrics, registry, scrapeGauge, scrapeGaugeNames } from '@causeway/observability';
 import { Logger, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -128,7 +128,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
 
 /** causeway_consumer_lag: per topic and partition, how far the group's committed offset is behind the end. */
 function registerConsumerLag(kafka: Kafka, groupId: string): void {
-  scrapeGauge('causeway_consumer_lag', 'Messages not yet consumed (committed offset behind the end), by topic and partition', ['topic', 'partition'], async (set) => {
+  scrapeGauge(scrapeGaugeNames.consumerLag, 'Messages not yet consumed (committed offset behind the end), by topic and partition', ['topic', 'partition'], async (set) => {
     const admin = kafka.admin();
     await admin.connect();
     try {

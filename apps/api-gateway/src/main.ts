@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { loadSettings } from '@causeway/config';
 import { createHttpApp } from '@causeway/service-runtime';

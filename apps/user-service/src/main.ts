@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { bootstrapService } from '@causeway/service-runtime';
 import { AppModule } from './app.module';

@@ -1,4 +1,5 @@
 import type { CausationContext } from '@causeway/eventsourcing';
+import { context as otelContext, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
@@ -23,26 +24,40 @@ export function currentContext(): RequestContext | undefined {
 }
 
 /**
+ * The W3C traceparent of the active span, when tracing is on: events carry it so whoever
+ * consumes them continues this trace. Undefined when tracing is off (no propagator registered).
+ */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(otelContext.active(), carrier);
+  return carrier['traceparent'];
+}
+
+/**
  * Metadata for the events of a command (ARCHITECTURE §2): the request's correlation id, and the
  * command's own id as causation.
  */
 export function commandCausation(source: string, commandId: string = randomUUID()): CausationContext {
   const context = currentContext();
+  // The request's own span when tracing is on; else the caller's traceparent, passed along as is.
+  const traceparent = activeTraceparent() ?? context?.traceparent;
   return {
     correlationId: context?.correlationId ?? commandId,
     causationId: commandId,
     source,
     ...(context?.actor && context.actor !== 'anonymous' ? { userId: context.actor } : {}),
-    ...(context?.traceparent ? { traceparent: context.traceparent } : {}),
+    ...(traceparent ? { traceparent } : {}),
   };
 }
 
 /** Metadata for the events a consumer emits in reaction to `cause`. */
 export function reactionCausation(source: string, cause: { eventId: string; metadata: { correlationId: string; traceparent?: string } }): CausationContext {
+  // The consumer's span (a child of the cause's) when tracing is on; else the cause's own.
+  const traceparent = activeTraceparent() ?? cause.metadata.traceparent;
   return {
     correlationId: cause.metadata.correlationId,
     causationId: cause.eventId,
     source,
-    ...(cause.metadata.traceparent ? { traceparent: cause.metadata.traceparent } : {}),
+    ...(traceparent ? { traceparent } : {}),
   };
 }

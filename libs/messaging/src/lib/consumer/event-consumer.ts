@@ -3,6 +3,7 @@ import { begin, commit, rollback, sqlIdentifier } from '@causeway/eventsourcing'
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { headerValue } from '../kafka-message';
+import { consumeSpan } from '../tracing';
 
 export interface HandlerContext {
   /** The transaction that records this event in the inbox: make the state change in it. */
@@ -185,7 +186,9 @@ export class EventConsumer {
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       try {
         const started = performance.now();
-        await this.handleOnce(handler, event, { topic, partition, offset: message.offset, attempt });
+        await consumeSpan(event.eventType, event.metadata.traceparent, { 'messaging.destination.name': topic, 'messaging.consumer.group.name': this.options.groupId, 'messaging.message.id': event.eventId }, () =>
+          this.handleOnce(handler, event, { topic, partition, offset: message.offset, attempt }),
+        );
         this.options.onHandled?.(event, performance.now() - started);
         return;
       } catch (error) {

@@ -2,6 +2,7 @@ import { appendChannel, preparedName, sqlIdentifier, WakeSignal, type StoredEven
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
+import { publishSpan } from '../tracing';
 
 export interface OutboxRelayOptions {
   /** The service's schema: its events and outbox tables. */
@@ -214,7 +215,11 @@ export class OutboxRelay {
       );
       byTopic.set(row.topic, messages);
     }
-    const acked = producer.sendBatch({ acks: -1, topicMessages: [...byTopic.values()] });
+    const acked = publishSpan(
+      rows.map((r) => r.metadata.traceparent),
+      { 'messaging.batch.message_count': rows.length },
+      () => producer.sendBatch({ acks: -1, topicMessages: [...byTopic.values()] }),
+    );
     acked.catch(() => undefined); // awaited by the next turn; this only keeps it from being "unhandled" meanwhile
     return { ids: rows.map((r) => r.id), oldestCreatedAt: rows[0].created_at, acked };
   }

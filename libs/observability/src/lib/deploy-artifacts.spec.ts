@@ -1,3 +1,4 @@
+import { loadSettings } from '@causeway/config';
 import { workspaceRoot } from '@causeway/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,5 +32,19 @@ describe('deploy/observability', () => {
       expect(names.length).toBeGreaterThan(0);
       expect({ panel: panel.title, missing: names.filter((name) => !exposed.has(name)) }).toEqual({ panel: panel.title, missing: [] });
     }
+  });
+
+  it('Prometheus scrapes every app on the port config/causeway.tsk gives it, with the alert rules loaded', () => {
+    const config = parse(readFileSync(join(dir, 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }> };
+    const { http } = loadSettings({ file: join(workspaceRoot(), 'config', 'causeway.tsk'), env: {} });
+    const ports: Record<string, number> = {
+      'api-gateway': http.gateway_port,
+      'user-service': http.user_service_port,
+      'order-service': http.order_service_port,
+      'payment-service': http.payment_service_port,
+      'notification-service': http.notification_service_port,
+    };
+    expect(Object.fromEntries(config.scrape_configs.map((c) => [c.job_name, Number(c.static_configs[0].targets[0].split(':')[1])]))).toEqual(ports);
+    expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
   });
 });

@@ -1,4 +1,4 @@
-import { startSagaStack, type SagaStack } from './support/saga-stack';
+import { startSagaStack, type SagaStack } from '@causeway/testing';
 
 /**
  * The saga under deadlines, load and crashes (issue #5, scenarios 4, 6 and 7), on a stack of its

@@ -1,6 +1,5 @@
-import { freePort } from '@causeway/testing';
 import { createServer, type Server } from 'node:http';
-import { startSagaStack, type InspectedEvent, type SagaStack } from './support/saga-stack';
+import { freePort, startSagaStack, type InspectedEvent, type SagaStack } from '@causeway/testing';
 
 /** A span as the OTLP/HTTP JSON exporter sends it, with the service that sent it. */
 interface ReceivedSpan {

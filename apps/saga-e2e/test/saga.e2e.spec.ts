@@ -1,10 +1,10 @@
 import type { EventType } from '@causeway/contracts';
 import { randomUUID } from 'node:crypto';
-import { startSagaStack, type InspectedEvent, type SagaStack } from './support/saga-stack';
+import { startSagaStack, type InspectedEvent, type SagaStack } from '@causeway/testing';
 
 /**
  * The order-fulfilment saga (ARCHITECTURE §5) end to end, through the gateway of a stack of its
- * own (support/saga-stack.ts): the happy path, a declined card, cancel-after-confirm, and a
+ * own (startSagaStack, libs/testing): the happy path, a declined card, cancel-after-confirm, and a
  * deleted user. Deadlines, load and crashes are in saga-faults.e2e.spec.ts.
  */
 

@@ -5,3 +5,4 @@ export { testSettings, workspaceRoot } from './lib/test-settings';
 export { uniqueName } from './lib/unique-name';
 export { waitFor, type WaitForOptions } from './lib/wait-for';
 export { parsePrometheus, sampleValue, type MetricFamily } from './lib/prometheus';
+export { SAGA_WAIT, startSagaStack, type App, type HttpAnswer, type InspectedEvent, type SagaStack } from './lib/saga-stack';

@@ -1,5 +1,9 @@
 import { ALL_TOPICS, deadLetterTopic, type EventMetadata, type EventType } from '@causeway/contracts';
-import { freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
+import { freePort } from './scratch-kafka-broker';
+import { startServiceProcess, type ServiceProcess } from './service-process';
+import { testSettings } from './test-settings';
+import { uniqueName } from './unique-name';
+import { waitFor } from './wait-for';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -49,6 +53,11 @@ export interface WaitOptions {
 export const SAGA_WAIT: WaitOptions = { timeoutMs: 90_000, intervalMs: 100 };
 
 export type SagaStack = Awaited<ReturnType<typeof startSagaStack>>;
+
+/** A failed step of a helper: the answer that broke it in the message (usable outside Jest, by bench/saga). */
+function ensure(condition: boolean, what: string, answer: HttpAnswer): void {
+  if (!condition) throw new Error(`${what} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+}
 
 /** Starts the stack; `env` overrides the apps' settings (e.g. a short CAUSEWAY__SAGA__PAYMENT_DEADLINE). */
 export async function startSagaStack(name: string, env: Record<string, string> = {}) {
@@ -114,7 +123,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
 
   const createUser = async (label: string): Promise<string> => {
     const created = await call('POST', '/users', { email: `${label}.${database}@example.com`, givenName: label, familyName: 'E2E' });
-    expect(created.status).toBe(201);
+    ensure(created.status === 201, 'POST /users', created);
     return created.body.id;
   };
 
@@ -131,8 +140,8 @@ export async function startSagaStack(name: string, env: Record<string, string> =
       const answer = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod }, { 'x-correlation-id': correlationId });
       return answer.status === 422 && answer.body?.details?.code === 'unknown_customer' ? false : answer;
     });
-    expect({ status: placed.status, body: placed.body }).toMatchObject({ status: 202, body: { status: 'PENDING', version: 1 } });
-    expect(placed.headers.get('x-correlation-id')).toBe(correlationId);
+    ensure(placed.status === 202 && placed.body?.status === 'PENDING' && placed.body?.version === 1, 'POST /orders', placed);
+    ensure(placed.headers.get('x-correlation-id') === correlationId, 'the echoed X-Correlation-Id', placed);
     return { id: placed.body.id as string, correlationId };
   };
 
@@ -153,7 +162,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
 
   const paymentsOf = async (orderId: string) => {
     const answer = await call('GET', `/payments?orderId=${orderId}`);
-    expect(answer.status).toBe(200);
+    ensure(answer.status === 200, 'GET /payments', answer);
     return answer.body.items as Array<Record<string, unknown>>;
   };
 
@@ -183,7 +192,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
 
   const notificationsOf = async (userId: string) => {
     const answer = await call('GET', `/notifications?userId=${userId}&limit=100`);
-    expect(answer.status).toBe(200);
+    ensure(answer.status === 200, 'GET /notifications', answer);
     return answer.body.items as Array<{ template: string; userId: string; status: string; causeEventId: string }>;
   };
 
@@ -197,8 +206,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
 
   const eventsOf = async (query: string): Promise<InspectedEvent[]> => {
     const answer = await call('GET', `/events?${query}`);
-    expect(answer.status).toBe(200);
-    expect(answer.body.unavailable).toBeUndefined();
+    ensure(answer.status === 200 && answer.body.unavailable === undefined, 'GET /events from every service', answer);
     return answer.body.items;
   };
 

@@ -26,8 +26,10 @@ import { ListPaymentsHandler } from './queries/list-payments/list-payments.handl
       inject: [SETTINGS],
       useFactory: (settings: Settings): PaymentProcessorOptions => ({
         // Waiting on the provider holds no connection, so slow charges (tok_timeout) do not starve the rest.
-        concurrency: 32,
-        pollIntervalMs: 250,
+        concurrency: 16,
+        // New charges wake the workers (wake() after PaymentInitiated commits); the poll only finds
+        // retries that came due and leases that expired, so it can be slow.
+        pollIntervalMs: 1_000,
         retryBackoffMs: settings.processing.retry_backoff,
         maxBackoffMs: 60_000,
         shutdownGraceMs: 2_000,

@@ -1,0 +1,223 @@
+/**
+ * Saga benchmark (issue #5): sustained orders/s through the gateway at a fixed concurrency, and
+ * place → CONFIRMED latency with how it splits across the hops; beside it, in the same run, a bare
+ * two-hop kafkajs consume → produce chain with no database (the plumbing floor). Prints numbers,
+ * asserts nothing.
+ *
+ *   node infra/up.mjs
+ *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/saga.bench.ts [--seconds 60] [--concurrency 32] [--warmup 5]
+ *
+ * Both sides are closed loops of `concurrency` workers: a worker places an order (POST
+ * /api/orders, tok_visa) and waits until OrderConfirmed for it arrives on order_events (a Kafka
+ * consumer of the bench's own), then places the next. The floor does the same with a message
+ * sent to topic A, forwarded A → B → C by two consume → produce hops (acks=all, like the relay),
+ * and received from C.
+ *
+ * Where the time goes, per confirmed order, from timestamps on one clock (this host):
+ *   POST → OrderPlaced stored        the gateway, order-service's command, its commit
+ *   → published                      order-service's outbox relay (outbox.published_at)
+ *   → PaymentInitiated stored        Kafka + payment-service's consumer and reaction
+ *   → PaymentProcessed stored        the charge worker: wake-up, sandbox latency, record
+ *   → published                      payment-service's relay
+ *   → OrderConfirmed stored          Kafka + order-service's consumer and reaction
+ *   → seen by the bench              order-service's relay + Kafka (the observer's own hop)
+ */
+import { startSagaStack, testSettings, uniqueName, type SagaStack } from '@causeway/testing';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const SECONDS = flag('seconds', 60);
+const CONCURRENCY = flag('concurrency', 32);
+const WARMUP = flag('warmup', 5);
+
+const settings = testSettings();
+const kafka = new Kafka({ clientId: 'saga-bench', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+const now = () => performance.timeOrigin + performance.now();
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
+};
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(7) : '      -');
+const stats = (values: number[]) => `p50 ${ms(pct(values, 50))}  p90 ${ms(pct(values, 90))}  p99 ${ms(pct(values, 99))}  max ${ms(Math.max(...values))}  (n=${values.length})`;
+
+/** Runs `concurrency` closed-loop workers for `seconds` (after `warmup`); returns completions in the measured window and their latencies. */
+async function closedLoop(one: (worker: number) => Promise<number>): Promise<{ rate: number; latencies: number[] }> {
+  const latencies: number[] = [];
+  const started = now();
+  const measureFrom = started + WARMUP * 1_000;
+  const end = measureFrom + SECONDS * 1_000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
+      while (now() < end) {
+        const t0 = now();
+        const latency = await one(worker);
+        if (t0 >= measureFrom && now() <= end) latencies.push(latency);
+      }
+    }),
+  );
+  return { rate: latencies.length / SECONDS, latencies };
+}
+
+/** Resolves when a message with `key` is seen on the consumer's topic. */
+class Arrivals {
+  private readonly waiting = new Map<string, (at: number) => void>();
+  private readonly early = new Map<string, number>();
+
+  seen(key: string): void {
+    const at = now();
+    const resolve = this.waiting.get(key);
+    if (resolve) {
+      this.waiting.delete(key);
+      resolve(at);
+    } else this.early.set(key, at);
+  }
+
+  wait(key: string, timeoutMs = 60_000): Promise<number> {
+    const at = this.early.get(key);
+    if (at !== undefined) {
+      this.early.delete(key);
+      return Promise.resolve(at);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${key} not seen within ${timeoutMs} ms`)), timeoutMs);
+      this.waiting.set(key, (t) => (clearTimeout(timer), resolve(t)));
+    });
+  }
+}
+
+async function consume(topic: string, onMessage: (key: string, value: Buffer | null) => void): Promise<Consumer> {
+  const consumer = kafka.consumer({ groupId: uniqueName('saga_bench'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  let assigned = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => (assigned = true));
+  await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: async ({ message }) => onMessage(String(message.key), message.value) });
+  while (!assigned) await new Promise((r) => setTimeout(r, 50));
+  return consumer;
+}
+
+async function benchSaga(stack: SagaStack, topicPrefix: string) {
+  const confirmed = new Arrivals();
+  const observer = await consume(`${topicPrefix}order_events`, (key, value) => {
+    if (value && JSON.parse(value.toString()).eventType === 'OrderConfirmed') confirmed.seen(key);
+  });
+  const users = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => stack.createUser(`bench${i}`)));
+  // First order per user waits until order-service knows the customer (placeOrder retries until then).
+  await Promise.all(users.map(async (user) => confirmed.wait((await stack.placeOrder(user, 'tok_visa')).id)));
+  const placed: Array<{ id: string; t0: number; tConfirmedSeen: number }> = [];
+  const result = await closedLoop(async (worker) => {
+    const t0 = now();
+    const answer = await stack.call('POST', '/orders', { userId: users[worker], items: [{ sku: 'B', quantity: 1, unitPriceCents: 999 }], currency: 'EUR', paymentMethod: 'tok_visa' });
+    if (answer.status !== 202) throw new Error(`POST /orders: ${answer.status} ${JSON.stringify(answer.body)}`);
+    const seen = await confirmed.wait(answer.body.id);
+    placed.push({ id: answer.body.id, t0, tConfirmedSeen: seen });
+    return seen - t0;
+  });
+  await observer.disconnect();
+  return { ...result, placed };
+}
+
+/** Per-hop split from the stores' own timestamps (same host clock as the bench). */
+async function split(stack: SagaStack, placed: Array<{ id: string; t0: number; tConfirmedSeen: number }>) {
+  const url = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${stack.database}` }).toString();
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    const sample = placed.slice(-2_000);
+    const { rows } = await db.query<{ order_id: string; placed: Date; placed_pub: Date | null; initiated: Date; processed: Date; processed_pub: Date | null; confirmed: Date }>(
+      `SELECT o.aggregate_id AS order_id, o.occurred_at AS placed,
+              (SELECT published_at FROM order_service.outbox x WHERE x.aggregate_id = o.aggregate_id AND x.version = 1) AS placed_pub,
+              pi.occurred_at AS initiated, pp.occurred_at AS processed,
+              (SELECT published_at FROM payment_service.outbox x WHERE x.aggregate_id = pp.aggregate_id AND x.version = 2) AS processed_pub,
+              oc.occurred_at AS confirmed
+       FROM order_service.events o
+       JOIN payment_service.events pi ON pi.event_type = 'PaymentInitiated' AND pi.data->>'orderId' = o.aggregate_id::text
+       JOIN payment_service.events pp ON pp.aggregate_id = pi.aggregate_id AND pp.event_type = 'PaymentProcessed'
+       JOIN order_service.events oc ON oc.aggregate_id = o.aggregate_id AND oc.event_type = 'OrderConfirmed'
+       WHERE o.event_type = 'OrderPlaced' AND o.aggregate_id = ANY($1::uuid[])`,
+      [sample.map((p) => p.id)],
+    );
+    const byId = new Map(sample.map((p) => [p.id, p]));
+    const hops: Record<string, number[]> = {
+      'POST → OrderPlaced stored': [],
+      '→ OrderPlaced published (relay)': [],
+      '→ PaymentInitiated stored (Kafka + consumer)': [],
+      '→ PaymentProcessed stored (charge)': [],
+      '→ PaymentProcessed published (relay)': [],
+      '→ OrderConfirmed stored (Kafka + consumer)': [],
+      '→ seen by the bench (relay + Kafka)': [],
+    };
+    const keys = Object.keys(hops);
+    for (const r of rows) {
+      const p = byId.get(r.order_id);
+      if (!p || !r.placed_pub || !r.processed_pub) continue;
+      const points = [p.t0, r.placed.getTime(), r.placed_pub.getTime(), r.initiated.getTime(), r.processed.getTime(), r.processed_pub.getTime(), r.confirmed.getTime(), p.tConfirmedSeen];
+      for (let i = 0; i < keys.length; i++) hops[keys[i]].push(points[i + 1] - points[i]);
+    }
+    return hops;
+  } finally {
+    await db.end();
+  }
+}
+
+async function benchFloor(prefix: string) {
+  const [a, b, c] = ['a', 'b', 'c'].map((t) => `${prefix}floor_${t}`);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [a, b, c].map((topic) => ({ topic, numPartitions: settings.kafka.topic_partitions })) });
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const arrivals = new Arrivals();
+  const hop = (from: string, to: string) => consume(from, (key, value) => void producer.send({ topic: to, acks: -1, messages: [{ key, value }] }));
+  const consumers = [await hop(a, b), await hop(b, c), await consume(c, (key) => arrivals.seen(key))];
+  let n = 0;
+  const payload = Buffer.alloc(500, 'x');
+  try {
+    return await closedLoop(async () => {
+      const key = `m${n++}`;
+      const t0 = now();
+      await producer.send({ topic: a, acks: -1, messages: [{ key, value: payload }] });
+      return (await arrivals.wait(key)) - t0;
+    });
+  } finally {
+    for (const consumer of consumers) await consumer.disconnect();
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [a, b, c] }).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`saga bench ${new Date().toISOString()} | concurrency ${CONCURRENCY} | ${SECONDS} s measured after ${WARMUP} s warm-up | node ${process.version}`);
+  const stack = await startSagaStack('saga_bench', { CAUSEWAY__SAGA__PAYMENT_DEADLINE: '60s' });
+  const topicPrefix = `${stack.database}.`;
+  let saga: Awaited<ReturnType<typeof benchSaga>>;
+  let hops: Record<string, number[]>;
+  try {
+    console.error('running the saga…');
+    saga = await benchSaga(stack, topicPrefix);
+    hops = await split(stack, saga.placed);
+  } finally {
+    await stack.stop();
+  }
+  console.error('running the plumbing floor…');
+  const floor = await benchFloor(topicPrefix);
+
+  console.log(`\nplace → CONFIRMED through the gateway (closed loop, ${CONCURRENCY} workers):`);
+  console.log(`  orders/s confirmed: ${saga.rate.toFixed(1)}   latency ms ${stats(saga.latencies)}`);
+  console.log('  where the time goes, ms per order:');
+  for (const [hop, values] of Object.entries(hops)) console.log(`    ${hop.padEnd(46)} ${stats(values)}`);
+  console.log(`\nplumbing floor: A → B → C through two kafkajs consume → produce hops, no database (closed loop, ${CONCURRENCY} workers):`);
+  console.log(`  messages/s: ${floor.rate.toFixed(1)}   latency ms ${stats(floor.latencies)}`);
+  console.log(`\nratio saga / floor: ${(saga.rate / floor.rate).toFixed(2)}x   [targets: >= 200 orders/s, p99 <= 250 ms, >= 0.35x the floor]`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

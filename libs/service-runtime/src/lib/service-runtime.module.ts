@@ -4,6 +4,7 @@ import { AggregateRepository, catalogSchemas, PostgresEventStore, type Aggregate
 import { observeCommitted } from '@causeway/observability';
 import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { Pool } from 'pg';
@@ -45,7 +46,7 @@ export class ServiceRuntimeModule {
     return {
       module: ServiceRuntimeModule,
       global: true,
-      imports: [CqrsModule.forRoot()],
+      imports: [CqrsModule.forRoot(), TerminusModule.forRoot({ logger: false })],
       controllers: [HealthController, EventsController],
       providers: [
         { provide: SERVICE, useValue: service },

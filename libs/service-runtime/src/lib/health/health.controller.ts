@@ -1,23 +1,31 @@
-import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import { ServiceLifecycle } from '../service-lifecycle';
 import { KAFKA, PG_POOL, REDIS } from '../tokens';
 
-type Check = () => Promise<unknown>;
+const CHECK_TIMEOUT_MS = 2_000;
 
-function withTimeout(check: Check, ms: number): Promise<unknown> {
+function withTimeout(check: () => Promise<unknown>): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)));
+  return Promise.race([check(), late]).finally(() => clearTimeout(timer));
 }
 
-/** Liveness: the process answers. Readiness: its database, cache and broker answer, and it has migrated. */
+/**
+ * Liveness: the process answers. Readiness (@nestjs/terminus): its database, cache and broker
+ * answer now, and it has migrated; asked afresh on every probe, so it turns false when one goes
+ * away and true again when it is back, without a restart.
+ */
 @ApiExcludeController()
 @Controller('health')
 export class HealthController {
   constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(KAFKA) private readonly kafka: Kafka,
@@ -25,41 +33,46 @@ export class HealthController {
   ) {}
 
   @Get('live')
-  @HttpCode(200)
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
+  /** 200 with terminus' report; 503 with the API's error body, each dependency's state in `details`. */
   @Get('ready')
-  async ready(): Promise<{ status: 'ok'; checks: Record<string, string> }> {
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.indicate('migrations', async () => {
+          if (!this.lifecycle.migrated) throw new Error('not yet applied');
+        }),
+        () => this.indicate('postgres', () => this.pool.query('SELECT 1')),
+        () => this.indicate('redis', () => this.redis.ping()),
+        () => this.indicate('kafka', () => this.kafkaAnswers()),
+      ]);
+    } catch (error) {
+      const report = (error as { response?: HealthCheckResult }).response;
+      if (!report?.details) throw error;
+      throw new ServiceUnavailableException({ message: 'not ready', details: report.details });
+    }
+  }
+
+  private async indicate(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check(key);
+    try {
+      await withTimeout(check);
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ message: (error as Error).message });
+    }
+  }
+
+  private async kafkaAnswers(): Promise<void> {
     const admin = this.kafka.admin();
-    const checks: Record<string, Check> = {
-      migrations: async () => {
-        if (!this.lifecycle.migrated) throw new Error('not yet applied');
-      },
-      postgres: () => this.pool.query('SELECT 1'),
-      redis: () => this.redis.ping(),
-      kafka: async () => {
-        await admin.connect();
-        try {
-          await admin.describeCluster();
-        } finally {
-          await admin.disconnect();
-        }
-      },
-    };
-    const results = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
-        try {
-          await withTimeout(check, 2_000);
-          return [name, 'up'] as const;
-        } catch (error) {
-          return [name, `down: ${(error as Error).message}`] as const;
-        }
-      }),
-    );
-    const report = Object.fromEntries(results);
-    if (results.some(([, state]) => state !== 'up')) throw new ServiceUnavailableException({ message: 'not ready', details: report });
-    return { status: 'ok', checks: report };
+    await admin.connect();
+    try {
+      await admin.describeCluster();
+    } finally {
+      await admin.disconnect();
+    }
   }
 }

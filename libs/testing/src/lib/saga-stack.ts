@@ -228,6 +228,13 @@ export async function startSagaStack(name: string, env: Record<string, string> =
 
   // ---- the processes --------------------------------------------------------------------------
 
+  /** An app's own base URL (for what the gateway does not route, e.g. GET /metrics). */
+  const urlOf = (app: App): string => {
+    const process = processes[app];
+    if (!process) throw new Error(`${app} is not running`);
+    return process.url;
+  };
+
   /** SIGKILL: a crash, no shutdown hooks. */
   const kill = async (app: App) => {
     await processes[app]?.kill();
@@ -316,6 +323,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
     eventsOf,
     waitForEvents,
     deadLettered,
+    urlOf,
     kill,
     restart,
     stop,

@@ -85,7 +85,7 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.wake();
+    for (const wake of this.sleepers) wake();
     const grace = setTimeout(() => {
       for (const abandon of this.inFlight) abandon(new Abandoned('shutting down'));
       this.inFlight.clear();
@@ -94,9 +94,14 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     clearTimeout(grace);
   }
 
-  /** A charge was queued (after its transaction committed): idle workers look now, not at the next poll. */
+  /**
+   * A charge was queued (after its transaction committed): one idle worker looks now, not at the
+   * next poll. One, not all: a worker that finds work keeps claiming until the queue is empty, and
+   * waking every worker for each charge had them all race (and all but one miss) for it.
+   */
   wake(): void {
-    for (const wake of this.sleepers) wake();
+    const [first] = this.sleepers;
+    first?.();
   }
 
   private async work(worker: number): Promise<void> {

@@ -43,7 +43,7 @@
  * --max-minutes watchdog.
  */
 import { ALL_TOPICS, deadLetterTopic } from '@causeway/contracts';
-import { freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
+import { adminQuery, freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -51,7 +51,6 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
-import { Client } from 'pg';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
@@ -480,15 +479,7 @@ async function main(): Promise<void> {
   let topicsCreated = false;
   let cleaned: Promise<void> | undefined;
 
-  const admin = async (sql: string, url = settings.event_store.database_url) => {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      return await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
+  const admin = adminQuery;
   const kafkaAdmin = async <T>(work: (client: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> => {
     const client = kafka.admin();
     await client.connect();

@@ -1,4 +1,4 @@
-import { freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
+import { adminQuery, freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
 import { Client } from 'pg';
 
 // Response bodies are checked field by field below; their static type adds nothing here.
@@ -17,15 +17,6 @@ describe('API gateway → user-service (e2e)', () => {
   let gateway: ServiceProcess;
   let api: string;
 
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: settings.event_store.database_url });
-    await client.connect();
-    try {
-      return await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
 
   const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${api}${path}`, {
@@ -41,7 +32,7 @@ describe('API gateway → user-service (e2e)', () => {
   }, { timeoutMs: 20_000 });
 
   beforeAll(async () => {
-    await admin(`CREATE DATABASE ${database}`);
+    await adminQuery(`CREATE DATABASE ${database}`);
     const userPort = await freePort();
     const gatewayPort = await freePort();
     const env = { DATABASE_URL: databaseUrl, KAFKA_GROUP_PREFIX: `${database}_`, LOG_LEVEL: 'warn' };
@@ -59,7 +50,7 @@ describe('API gateway → user-service (e2e)', () => {
   afterAll(async () => {
     await gateway?.stop();
     await userService?.stop();
-    await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
   it('creates, reads, updates, lists, counts and deletes a user', async () => {

@@ -85,6 +85,17 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   const history = async (paymentId: string) => (await store.readStream(paymentId)).map((e) => e.eventType);
   const waitForEvent = (paymentId: string, type: string, timeoutMs = 15_000): Promise<StoredEvent> =>
     waitFor(`${type} of ${paymentId}`, async () => (await store.readStream(paymentId)).find((e) => e.eventType === type), { timeoutMs });
+  /** A tok_visa payment initiated while the app's own processor is stopped: the charge waits in pending_charges. */
+  const initiatedWhileStopped = async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa'));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    return { own, orderId, paymentId };
+  };
+
   const waitForStatus = (orderId: string, status: string) =>
     waitFor(`payment of ${orderId} ${status} in the read model`, async () => {
       const page = (await http(`/payments?orderId=${orderId}`)).json();
@@ -224,12 +235,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   });
 
   it('a success recorded while the cancellation is committing waits for it, then refunds (order_states row lock)', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderId = randomUUID();
-    const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa'));
-    await waitForEvent(paymentId, 'PaymentInitiated');
+    const { own, orderId, paymentId } = await initiatedWhileStopped();
     // A cancellation in flight: its transaction holds the order's row and has not committed.
     const cancelling = await pool.connect();
     try {
@@ -248,12 +254,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   });
 
   it('a provider error is retried with backoff, with the same idempotency key, until there is an answer', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderId = randomUUID();
-    const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa'));
-    await waitForEvent(paymentId, 'PaymentInitiated');
+    const { own, paymentId } = await initiatedWhileStopped();
     const calls: string[] = [];
     const sandbox = new SandboxPaymentProvider(1, 1_000);
     const flaky: PaymentProvider = {
@@ -279,12 +280,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   });
 
   it('a charge still under way at shutdown is abandoned after the grace period and made after the next start', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderId = randomUUID();
-    const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa'));
-    await waitForEvent(paymentId, 'PaymentInitiated');
+    const { own, paymentId } = await initiatedWhileStopped();
     let called = false;
     const hanging: PaymentProvider = { charge: () => ((called = true), new Promise(() => undefined)) };
     const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 50, leaseMs: 10_000 };
@@ -301,12 +297,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   });
 
   it('holds no transaction or row lock while the provider answers, renews its lease meanwhile, so a second replica never charges it too', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderId = randomUUID();
-    const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa'));
-    await waitForEvent(paymentId, 'PaymentInitiated');
+    const { own, paymentId } = await initiatedWhileStopped();
     const calls: string[] = [];
     let answer: (() => void) | undefined;
     const sandbox = new SandboxPaymentProvider(1, 1_000);
@@ -342,12 +333,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   });
 
   it('a charge leased by a worker that died is taken over when the lease expires, with the same idempotency key', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderId = randomUUID();
-    const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa'));
-    await waitForEvent(paymentId, 'PaymentInitiated');
+    const { own, paymentId } = await initiatedWhileStopped();
     // What a worker killed mid-charge leaves behind: a claim nobody renews.
     await pool.query(`UPDATE ${schema}.pending_charges SET claim_token = gen_random_uuid(), not_before = now() + interval '1 second' WHERE payment_id = $1`, [paymentId]);
     own.start();

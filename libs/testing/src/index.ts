@@ -1,6 +1,6 @@
 export { freePort, ScratchKafkaBroker } from './lib/scratch-kafka-broker';
 export { startServiceProcess, type ServiceProcess } from './lib/service-process';
-export { createTestDatabase, type TestDatabase } from './lib/test-database';
+export { adminQuery, createTestDatabase, type TestDatabase } from './lib/test-database';
 export { testSettings, workspaceRoot } from './lib/test-settings';
 export { uniqueName } from './lib/unique-name';
 export { waitFor, type WaitForOptions } from './lib/wait-for';

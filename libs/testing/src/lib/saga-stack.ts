@@ -1,12 +1,12 @@
 import { ALL_TOPICS, deadLetterTopic, type EventMetadata, type EventType } from '@causeway/contracts';
 import { freePort } from './scratch-kafka-broker';
 import { startServiceProcess, type ServiceProcess } from './service-process';
+import { adminQuery } from './test-database';
 import { testSettings } from './test-settings';
 import { uniqueName } from './unique-name';
 import { waitFor } from './wait-for';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 
 /**
  * The gateway and the four services as separate processes on real PostgreSQL, Kafka and Redis,
@@ -72,16 +72,6 @@ export async function startSagaStack(name: string, env: Record<string, string> =
   const processes: Partial<Record<App, ServiceProcess>> = {};
   const launch: Partial<Record<App, () => Promise<ServiceProcess>>> = {};
   let api = '';
-
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: settings.event_store.database_url });
-    await client.connect();
-    try {
-      return await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
 
   const kafkaAdmin = async <T>(work: (client: ReturnType<Kafka['admin']>) => Promise<T>): Promise<T> => {
     const client = kafka.admin();
@@ -258,11 +248,11 @@ export async function startSagaStack(name: string, env: Record<string, string> =
         if (!sharedTopics) await client.deleteTopics({ topics: ownTopics });
       });
     } finally {
-      await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     }
   };
 
-  await admin(`CREATE DATABASE ${database}`);
+  await adminQuery(`CREATE DATABASE ${database}`);
   try {
     if (!sharedTopics) {
       await kafkaAdmin((client) =>

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Client, Pool, type QueryResult } from 'pg';
 import { testSettings } from './test-settings';
 import { uniqueName } from './unique-name';
 
@@ -22,4 +22,15 @@ export async function createTestDatabase(prefix = 'test', poolSize = 10): Promis
       await pool.end();
     },
   };
+}
+
+/** One statement on a connection of its own to `url` (the configured database by default): CREATE/DROP DATABASE and the like. */
+export async function adminQuery(sql: string, url = testSettings().event_store.database_url): Promise<QueryResult> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
 }

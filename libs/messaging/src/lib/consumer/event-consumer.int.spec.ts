@@ -1,11 +1,12 @@
 import { deadLetterTopic, type EventEnvelope } from '@causeway/contracts';
 import { createTestDatabase, testSettings, uniqueName, waitFor, workspaceRoot, type TestDatabase } from '@causeway/testing';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { toKafkaMessage } from '../kafka-message';
-import { EventConsumer, type EventHandlerFn } from './event-consumer';
+import { EventConsumer, type EventConsumerOptions, type EventHandlerFn } from './event-consumer';
 import { migrateMessaging } from './inbox.migrations';
 
 function userCreated(email = `${randomUUID()}@example.com`): EventEnvelope {
@@ -59,12 +60,12 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     await transaction.query(`INSERT INTO ${db.schema}.effects (event_id) VALUES ($1)`, [event.eventId]);
   };
 
-  async function startConsumer(handler: EventHandlerFn, maxAttempts = 3): Promise<{ groupId: string }> {
+  async function startConsumer(handler: EventHandlerFn, maxAttempts = 3, around?: EventConsumerOptions['around']): Promise<{ groupId: string }> {
     const groupId = uniqueName('group');
     const consumer = new EventConsumer(
       kafka,
       db.pool,
-      { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts, retryBackoffMs: 10 },
+      { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts, retryBackoffMs: 10, around },
       new Map([['UserCreated', handler]]),
     );
     await consumer.start();
@@ -82,6 +83,23 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     expect(await effects(twice.eventId)).toBe(1);
     const inbox = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.inbox WHERE event_id = $1`, [twice.eventId]);
     expect(inbox.rows[0].n).toBe(1);
+  });
+
+  it('runs each handler call through `around` (services put the event’s correlation id in context there)', async () => {
+    const correlation = new AsyncLocalStorage<string>();
+    const seen: Array<string | undefined> = [];
+    await startConsumer(
+      async (event, context) => {
+        seen.push(correlation.getStore());
+        await recordEffect(event, context);
+      },
+      3,
+      (event, work) => correlation.run(event.metadata.correlationId, work),
+    );
+    const event = userCreated();
+    await producer.send({ topic, acks: -1, messages: [toKafkaMessage(event)] });
+    await waitFor('the event to be handled', async () => (await effects(event.eventId)) === 1);
+    expect(seen).toEqual([event.metadata.correlationId]);
   });
 
   it('dead-letters a message after N failed attempts, with its error, and keeps the partition flowing', async () => {

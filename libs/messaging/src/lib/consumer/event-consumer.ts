@@ -45,6 +45,8 @@ export interface EventConsumerOptions {
   sessionTimeoutMs?: number;
   onDeadLettered?: (info: DeadLetterInfo) => void;
   onHandled?: (event: CatalogEvent, durationMs: number) => void;
+  /** Runs each handler call, e.g. inside the event's correlation context so its log lines carry it. */
+  around?: <T>(event: CatalogEvent, work: () => Promise<T>) => Promise<T>;
   onError?: (error: unknown) => void;
 }
 
@@ -216,7 +218,8 @@ export class EventConsumer {
         await rollback(client); // handled before: exactly one effect
         return;
       }
-      await withTimeout(handler(event, { ...where, transaction: client }), this.options.processingTimeoutMs);
+      const call = () => handler(event, { ...where, transaction: client });
+      await withTimeout(this.options.around ? this.options.around(event, call) : call(), this.options.processingTimeoutMs);
       await commit(client);
     } catch (error) {
       if (error instanceof HandlerTimeoutError) {

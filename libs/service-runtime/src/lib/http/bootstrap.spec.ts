@@ -1,5 +1,7 @@
 import { parsePrometheus, sampleValue, testSettings } from '@causeway/testing';
 import { Controller, Get, Logger, Module } from '@nestjs/common';
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Writable } from 'node:stream';
 import { createHttpApp } from './bootstrap';
@@ -48,6 +50,22 @@ describe('createHttpApp', () => {
     expect(ours.every((l) => l['service'] === 'probe-service' && typeof l['time'] === 'string')).toBe(true);
     expect(ours.filter((l) => l['correlationId'] === 'corr-a').map((l) => l['msg']).sort()).toEqual(['handling', 'still handling']);
     expect(ours.filter((l) => l['correlationId'] === 'corr-b').map((l) => l['msg']).sort()).toEqual(['handling', 'still handling']);
+  });
+
+  it('adds the active span’s traceId and spanId to a line when tracing is on', () => {
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const span = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });
+      context.with(trace.setSpan(context.active(), span), () => new Logger('Traced').warn('inside a span'));
+      new Logger('Traced').warn('outside');
+    } finally {
+      context.disable();
+    }
+    expect(lines.filter((l) => l['context'] === 'Traced')).toEqual([
+      expect.objectContaining({ msg: 'inside a span', traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }),
+      expect.not.objectContaining({ traceId: expect.anything() }),
+    ]);
   });
 
   it('serves GET /metrics in Prometheus text format with RED metrics by route template', async () => {

@@ -8,6 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
+import { trace } from '@opentelemetry/api';
 import type { DestinationStream } from 'pino';
 import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, runWithContext } from '../request-context';
 import type { ServiceDefinition } from '../service-definition';
@@ -18,6 +19,14 @@ import { validationPipe } from './validation';
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** What every log line carries of the request or event being handled: its correlation id, and its span when tracing is on. */
+function logFields(): Record<string, string> | undefined {
+  const context = currentContext();
+  const span = trace.getActiveSpan()?.spanContext();
+  if (!context && !span) return undefined;
+  return { ...(context ? { correlationId: context.correlationId } : {}), ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}) };
 }
 
 export interface HttpAppOptions {
@@ -32,10 +41,7 @@ export interface HttpAppOptions {
  * logs (each line of a request with its correlation id), RED metrics and GET /metrics.
  */
 export async function createHttpApp(rootModule: Type<unknown> | DynamicModule, settings: Settings, options: HttpAppOptions = {}): Promise<NestFastifyApplication> {
-  const logger = new JsonLogger(options.name ?? 'causeway', settings.logging.level, () => {
-    const context = currentContext();
-    return context && { correlationId: context.correlationId };
-  }, options.logDestination);
+  const logger = new JsonLogger(options.name ?? 'causeway', settings.logging.level, logFields, options.logDestination);
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, new FastifyAdapter({ bodyLimit: settings.http.body_limit_bytes }), {
     logger,
     bodyParser: false, // the JSON parser is ours, below
@@ -108,6 +114,8 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
           metrics.consumerErrors.inc({ error_type: error instanceof Error ? error.constructor.name : typeof error });
           consumerLog.warn(`handler attempt failed: ${error instanceof Error ? error.message : String(error)}`);
         },
+        // Handlers run in the event's correlation: their log lines and any HTTP call carry it.
+        around: (event, work) => runWithContext({ correlationId: event.metadata.correlationId, actor: service.name }, work),
         onDeadLettered: (info) => {
           metrics.deadLettered.inc({ topic: info.topic });
           consumerLog.error({ msg: 'event dead-lettered', ...info });

@@ -85,16 +85,21 @@ describe('API gateway → user-service (e2e)', () => {
     expect(rows[0].c).toBe('e2e-corr-1');
   });
 
-  it('inspects stored events across services by correlation id (GET /api/events)', async () => {
+  it('inspects stored events across services by correlation id (GET /api/events), for administrators only', async () => {
     const { id } = await json(await call('POST', '/users', { email: 'inspect@example.com', givenName: 'I', familyName: 'N' }, { 'x-correlation-id': 'e2e-inspect' }));
-    const response = await call('GET', '/events?correlationId=e2e-inspect');
+    for (const authorization of [undefined, 'Bearer wrong-token', settings.http.admin_token]) {
+      const refused = await call('GET', '/events?correlationId=e2e-inspect', undefined, authorization ? { authorization } : {});
+      expect({ status: refused.status, body: await json(refused) }).toMatchObject({ status: 401, body: { statusCode: 401, error: 'Unauthorized' } });
+    }
+    const admin = { authorization: `Bearer ${settings.http.admin_token}` };
+    const response = await call('GET', '/events?correlationId=e2e-inspect', undefined, admin);
     expect(response.status).toBe(200);
     const body = await json(response);
     expect(body.items.map((e: { eventType: string }) => e.eventType).sort()).toEqual(['CommandAudited', 'UserCreated']);
     expect(body.items.find((e: { eventType: string }) => e.eventType === 'UserCreated')).toMatchObject({ aggregateId: id, service: 'user-service', version: 1 });
     // Only user-service runs in this test: the others are reported, not fatal.
     expect(body.unavailable).toEqual(['order-service', 'payment-service', 'notification-service']);
-    const unfiltered = await call('GET', '/events');
+    const unfiltered = await call('GET', '/events', undefined, admin);
     expect(unfiltered.status).toBe(400);
   });
 

@@ -143,7 +143,7 @@ describe('order-fulfilment saga across all services (e2e)', () => {
       expect({ status: again.status, code: again.body?.details?.code }).toEqual({ status: 422, code: 'order_already_cancelled' });
 
       // The refund is caused by the cancellation (its own request, so its own correlation id).
-      const cancelledEvent = (await call('GET', `/events?aggregateId=${toCancel.id}&type=OrderCancelled`)).body.items[0] as InspectedEvent;
+      const cancelledEvent = (await stack.inspect(`aggregateId=${toCancel.id}&type=OrderCancelled`)).body.items[0] as InspectedEvent;
       const refundEvents = await until('PaymentRefunded in the cancellation request\'s tree', async () => {
         const events = await eventsOf(`correlationId=${encodeURIComponent(cancelledEvent.metadata.correlationId)}`);
         return events.some((e) => e.eventType === 'PaymentRefunded') ? events : false;
@@ -190,10 +190,10 @@ describe('order-fulfilment saga across all services (e2e)', () => {
       // The slow payment's own stream: charged, then refunded. (Which correlation tree the refund
       // joins depends on whether the cancellation reached payment-service before or after the
       // charge was recorded; both are correct, so it is read by aggregate here.)
-      const slowPayment = (await call('GET', `/events?aggregateId=${lateRefund['id']}`)).body.items as InspectedEvent[];
+      const slowPayment = (await stack.inspect(`aggregateId=${lateRefund['id']}`)).body.items as InspectedEvent[];
       expect(slowPayment.filter((e) => e.eventType.startsWith('Payment')).map((e) => `${e.version} ${e.eventType}`)).toEqual(['1 PaymentInitiated', '2 PaymentProcessed', '3 PaymentRefunded']);
       expect(slowPayment.find((e) => e.eventType === 'PaymentInitiated')?.metadata.correlationId).toBe(slow.correlationId);
-      const slowOrder = (await call('GET', `/events?aggregateId=${slow.id}`)).body.items as InspectedEvent[];
+      const slowOrder = (await stack.inspect(`aggregateId=${slow.id}`)).body.items as InspectedEvent[];
       expect(slowOrder.filter((e) => e.eventType.startsWith('Order')).map((e) => e.eventType)).toEqual(['OrderPlaced', 'OrderCancelled']);
 
       // The deletion's tree: UserDeleted → both OrderCancelled → the paid order's PaymentRefunded.

@@ -91,6 +91,8 @@ export const settingsSchema = z.object({
     notification_service_port: port,
     request_timeout: duration,
     body_limit_bytes: positiveInt,
+    /** Bearer token of the admin-only endpoints (GET /api/events). */
+    admin_token: z.string().min(16),
   }),
   /** Where the gateway finds each service. */
   services: z.strictObject({

@@ -194,8 +194,11 @@ export async function startSagaStack(name: string, env: Record<string, string> =
       return templates.every((t) => count(t) >= templates.filter((x) => x === t).length) ? notifications : false;
     });
 
+  /** GET /api/events (admin only): the stored events matching `query`, as an administrator asks. */
+  const inspect = (query: string) => call('GET', `/events?${query}`, undefined, { authorization: `Bearer ${settings.http.admin_token}` });
+
   const eventsOf = async (query: string): Promise<InspectedEvent[]> => {
-    const answer = await call('GET', `/events?${query}`);
+    const answer = await inspect(query);
     ensure(answer.status === 200 && answer.body.unavailable === undefined, 'GET /events from every service', answer);
     return answer.body.items;
   };
@@ -310,6 +313,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
     listAll,
     notificationsOf,
     waitForNotifications,
+    inspect,
     eventsOf,
     waitForEvents,
     deadLettered,

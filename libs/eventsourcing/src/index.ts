@@ -5,6 +5,7 @@ export { uuidV5 } from './lib/deterministic-id';
 export { AggregateNotFoundError, ConcurrencyConflictError, DomainRuleViolation } from './lib/errors';
 export {
   START,
+  type AggregateHistory,
   type AppendRequest,
   type AppendResult,
   type Checkpoint,
@@ -13,6 +14,7 @@ export {
   type NewEvent,
   type ReadAllResult,
   type Snapshot,
+  type SnapshotKind,
   type StoredEvent,
 } from './lib/event-store.port';
 export { InMemoryEventStore } from './lib/in-memory-event-store';
@@ -21,7 +23,7 @@ export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgr
 export { runMigrations, type Migration } from './lib/postgres/migrations';
 export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
-export { preparedName } from './lib/postgres/prepared-name';
+export { GENERIC_PLAN_OPTIONS, preparedName } from './lib/postgres/prepared-name';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
-export { afterCommit, begin, commit, inTransaction, rollback } from './lib/postgres/transaction';
+export { afterCommit, begin, commit, inTransaction, rollback, type BeginOptions } from './lib/postgres/transaction';
 export { WakeSignal } from './lib/postgres/wake-signal';

@@ -1,3 +1,4 @@
+export { applyKafkajsIdleLoopFix } from './lib/kafkajs-idle-loop-fix';
 export { DeadLetterHeaders, EventConsumer, type DeadLetterInfo, type EventConsumerOptions, type EventHandlerFn, type HandlerContext } from './lib/consumer/event-consumer';
 export { migrateMessaging } from './lib/consumer/inbox.migrations';
 export { Headers, headerValue, toKafkaMessage } from './lib/kafka-message';

@@ -31,13 +31,8 @@ export class AggregateRepository<A extends AnyAggregate> {
 
   async load(id: string): Promise<A> {
     const aggregate = this.create(id);
-    const snapshot = await this.store.loadSnapshot(id);
-    let after = 0;
-    if (snapshot && snapshot.schemaVersion === aggregate.snapshotSchemaVersion && snapshot.aggregateType === aggregate.aggregateType) {
-      aggregate.restoreSnapshot(snapshot.state, snapshot.version);
-      after = snapshot.version;
-    }
-    const events = await this.store.readStream(id, after);
+    const { snapshot, events } = await this.store.loadAggregate(id, { aggregateType: aggregate.aggregateType, schemaVersion: aggregate.snapshotSchemaVersion });
+    if (snapshot) aggregate.restoreSnapshot(snapshot.state, snapshot.version);
     aggregate.replay(events.map((e) => ({ type: e.eventType, data: e.data, version: e.version })));
     return aggregate;
   }

@@ -66,10 +66,27 @@ export interface Snapshot<TState = unknown> {
   state: TState;
 }
 
+/** Which snapshots `loadAggregate` may use: the aggregate's type and current snapshot shape. */
+export interface SnapshotKind {
+  aggregateType: string;
+  schemaVersion: number;
+}
+
+/** An aggregate's history as a repository replays it: a usable snapshot, if any, then the events after it. */
+export interface AggregateHistory {
+  snapshot?: Snapshot;
+  events: StoredEvent[];
+}
+
 export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>;
   /** Events of one aggregate with version > afterVersion, oldest first, upcast to current schemas. */
   readStream(aggregateId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  /**
+   * The latest snapshot of `kind` (one of another type or shape is ignored) and the events after
+   * it, or every event when there is none: what loading an aggregate needs, in one read.
+   */
+  loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory>;
   /** The global log after `checkpoint`, in commit-safe order, at most `limit` events. */
   readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult>;
   /** With `transaction`, the snapshot commits (or not) with the events it describes. */

@@ -1,5 +1,5 @@
 import { ConcurrencyConflictError } from './errors';
-import type { AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, ReadAllResult, Snapshot, StoredEvent } from './event-store.port';
+import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, ReadAllResult, Snapshot, SnapshotKind, StoredEvent } from './event-store.port';
 
 /**
  * The EventStore for unit tests: same contract as PostgresEventStore (one shared test suite
@@ -43,6 +43,12 @@ export class InMemoryEventStore implements EventStore {
 
   async readStream(aggregateId: string, afterVersion = 0): Promise<StoredEvent[]> {
     return (this.streams.get(aggregateId) ?? []).filter((e) => e.version > afterVersion).map((e) => this.upcast(e));
+  }
+
+  async loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory> {
+    const found = await this.loadSnapshot(aggregateId);
+    const snapshot = found && found.aggregateType === kind.aggregateType && found.schemaVersion === kind.schemaVersion ? found : undefined;
+    return { snapshot, events: await this.readStream(aggregateId, snapshot?.version ?? 0) };
   }
 
   async readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult> {

@@ -113,6 +113,29 @@ export function describeEventStoreContract(name: string, create: (schemas: Event
       expect(await store.loadSnapshot(id)).toMatchObject({ version: 200, schemaVersion: 2, state: { total: 200 } });
     });
 
+    it('loads an aggregate from a snapshot of its kind and the events after it, or from every event', async () => {
+      const id = randomUUID();
+      const kind = { aggregateType: 'Note', schemaVersion: 2 };
+      expect(await store.loadAggregate(id, kind)).toEqual({ events: [] });
+      await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b'), noted('c')] });
+      expect((await store.loadAggregate(id, kind)).events.map((e) => e.data['text'])).toEqual(['a', 'b', 'c']);
+
+      await store.saveSnapshot({ aggregateId: id, aggregateType: 'Note', version: 2, schemaVersion: 2, state: { texts: ['a', 'b'] } });
+      const fromSnapshot = await store.loadAggregate(id, kind);
+      expect(fromSnapshot.snapshot).toEqual({ aggregateId: id, aggregateType: 'Note', version: 2, schemaVersion: 2, state: { texts: ['a', 'b'] } });
+      expect(fromSnapshot.events.map((e) => [e.version, e.data['text']])).toEqual([[3, 'c']]);
+      expect(fromSnapshot.events[0]).toMatchObject({ aggregateId: id, eventType: 'Noted', metadata: { source: 'contract-test' } });
+
+      // A snapshot of another shape (the aggregate changed) or another type is not used: full replay.
+      for (const other of [{ ...kind, schemaVersion: 3 }, { ...kind, aggregateType: 'Memo' }]) {
+        const replayed = await store.loadAggregate(id, other);
+        expect(replayed.snapshot).toBeUndefined();
+        expect(replayed.events.map((e) => e.version)).toEqual([1, 2, 3]);
+      }
+      await store.saveSnapshot({ aggregateId: id, aggregateType: 'Note', version: 3, schemaVersion: 2, state: { texts: ['a', 'b', 'c'] } });
+      expect(await store.loadAggregate(id, kind)).toEqual({ snapshot: expect.objectContaining({ version: 3 }), events: [] });
+    });
+
     it('reads an event stored at schema v1 as the current version, without rewriting it', async () => {
       const id = randomUUID();
       await store.append({

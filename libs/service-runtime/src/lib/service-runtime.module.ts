@@ -1,6 +1,6 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { topicOf } from '@causeway/contracts';
-import { AggregateRepository, catalogSchemas, PostgresEventStore, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
+import { AggregateRepository, catalogSchemas, GENERIC_PLAN_OPTIONS, PostgresEventStore, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
 import { observeCommitted } from '@causeway/observability';
 import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -56,7 +56,7 @@ export class ServiceRuntimeModule {
           provide: PG_POOL,
           inject: [SETTINGS],
           useFactory: (settings: Settings) =>
-            new Pool({ connectionString: settings.event_store.database_url, max: settings.event_store.pool_size, application_name: service.name }),
+            new Pool({ connectionString: settings.event_store.database_url, max: settings.event_store.pool_size, application_name: service.name, options: GENERIC_PLAN_OPTIONS }),
         },
         {
           provide: REDIS,

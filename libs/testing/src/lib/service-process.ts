@@ -15,6 +15,14 @@ export interface ServiceProcess {
 }
 
 /**
+ * Extra Node flags for every app, from SERVICE_NODE_ARGS (space-separated): profiling flags such
+ * as `--cpu-prof --cpu-prof-dir=/tmp/prof`, which NODE_OPTIONS does not accept.
+ */
+function nodeArgs(): string[] {
+  return (process.env['SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+}
+
+/**
  * Runs an app (apps/<name>/src/main.ts) as a process of its own, from source through
  * @swc-node/register, and waits until its /health/ready answers 200.
  */
@@ -22,7 +30,7 @@ export async function startServiceProcess(app: string, port: number, env: Record
   const root = workspaceRoot();
   const logFile = join(mkdtempSync(join(tmpdir(), `causeway-${app}-`)), 'output.log');
   const out = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'apps', app, 'src', 'main.ts')], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs(), '-r', '@swc-node/register', join(root, 'apps', app, 'src', 'main.ts')], {
     cwd: root,
     env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...env },
     stdio: ['ignore', out, out],

@@ -9,9 +9,15 @@ export interface TestDatabase {
   dispose(): Promise<void>;
 }
 
+/**
+ * @causeway/eventsourcing's GENERIC_PLAN_OPTIONS, which services' pools use, so the stores are
+ * tested as they run (repeated here: that library's own tests depend on this one).
+ */
+const GENERIC_PLAN_OPTIONS = '-c plan_cache_mode=force_generic_plan';
+
 /** A pool on the configured database and a fresh schema, so tests can run twice and side by side. */
 export async function createTestDatabase(prefix = 'test', poolSize = 10): Promise<TestDatabase> {
-  const pool = new Pool({ connectionString: testSettings().event_store.database_url, max: poolSize });
+  const pool = new Pool({ connectionString: testSettings().event_store.database_url, max: poolSize, options: GENERIC_PLAN_OPTIONS });
   const schema = uniqueName(prefix);
   await pool.query(`CREATE SCHEMA ${schema}`);
   return {

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { ConcurrencyConflictError } from '../errors';
-import type { AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, StoredEvent } from '../event-store.port';
+import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, SnapshotKind, StoredEvent } from '../event-store.port';
 import { AppendNotifier, appendChannel } from './append-notifier';
 import { preparedName } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
@@ -47,6 +47,7 @@ interface PreparedStatement {
 export class PostgresEventStore implements EventStore {
   private readonly s: string;
   private readonly statements: Record<'one' | 'oneInTransaction' | 'many', Record<'publish' | 'store', PreparedStatement>>;
+  private readonly reads: Record<'stream' | 'aggregate' | 'all' | 'snapshot', PreparedStatement>;
   private readonly notifier: AppendNotifier;
 
   constructor(
@@ -97,6 +98,34 @@ export class PostgresEventStore implements EventStore {
       one: { publish: statement('one_outbox', insertOne(''), outboxOne), store: statement('one', insertOne('')) },
       oneInTransaction: { publish: statement('one_tx_outbox', insertOne('ON CONFLICT DO NOTHING'), outboxOne), store: statement('one_tx', insertOne('ON CONFLICT DO NOTHING')) },
       many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },
+    };
+    const read = (name: string, text: string): PreparedStatement => ({ name: preparedName(`read_${name}`, text), text });
+    this.reads = {
+      stream: read('stream', `SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND version > $2 ORDER BY version`),
+      // The usable snapshot as a first row without a position (its state in `data`), then the
+      // events after it: one round trip and one plan where a repository used to need two.
+      aggregate: read(
+        'aggregate',
+        `WITH snapshot AS MATERIALIZED (
+           SELECT version, state FROM ${s}.snapshots WHERE aggregate_id = $1 AND aggregate_type = $2 AND schema_version = $3
+         )
+         SELECT NULL::bigint AS global_position, $1::uuid AS aggregate_id, version, NULL::uuid AS event_id, NULL::text AS event_type,
+                $2::text AS aggregate_type, $3::integer AS schema_version, state AS data, NULL::jsonb AS metadata,
+                NULL::timestamptz AS occurred_at, NULL::xid8 AS transaction_id
+         FROM snapshot
+         UNION ALL
+         SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND version > coalesce((SELECT version FROM snapshot), 0)
+         ORDER BY version`,
+      ),
+      all: read(
+        'all',
+        `SELECT ${COLUMNS} FROM ${s}.events
+         WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY transaction_id, global_position
+         LIMIT $3`,
+      ),
+      snapshot: read('snapshot', `SELECT aggregate_type, version, schema_version, state FROM ${s}.snapshots WHERE aggregate_id = $1`),
     };
   }
 
@@ -190,11 +219,16 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readStream(aggregateId: string, afterVersion = 0): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT ${COLUMNS} FROM ${this.s}.events WHERE aggregate_id = $1 AND version > $2 ORDER BY version`,
-      [aggregateId, afterVersion],
-    );
+    const { rows } = await this.pool.query<EventRow>({ ...this.reads.stream, values: [aggregateId, afterVersion] });
     return rows.map((r) => this.toEvent(r));
+  }
+
+  async loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory> {
+    const { rows } = await this.pool.query<EventRow>({ ...this.reads.aggregate, values: [aggregateId, kind.aggregateType, kind.schemaVersion] });
+    const first = rows[0];
+    if (first?.global_position !== null) return { events: rows.map((r) => this.toEvent(r)) };
+    const snapshot = { aggregateId, aggregateType: kind.aggregateType, version: first.version, schemaVersion: kind.schemaVersion, state: first.data };
+    return { snapshot, events: rows.slice(1).map((r) => this.toEvent(r)) };
   }
 
   /**
@@ -204,14 +238,7 @@ export class PostgresEventStore implements EventStore {
    * until both are visible (the xid-based approach Emmett and the PostgreSQL outbox literature use).
    */
   async readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult> {
-    const { rows } = await this.pool.query<EventRow>(
-      `SELECT ${COLUMNS} FROM ${this.s}.events
-       WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-         AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY transaction_id, global_position
-       LIMIT $3`,
-      [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],
-    );
+    const { rows } = await this.pool.query<EventRow>({ ...this.reads.all, values: [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit] });
     const events = rows.map((r) => this.toEvent(r));
     const last = rows.at(-1);
     return { events, checkpoint: last ? { transactionId: BigInt(last.transaction_id), position: BigInt(last.global_position) } : checkpoint };
@@ -242,10 +269,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async loadSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
-    const { rows } = await this.pool.query<{ aggregate_type: string; version: number; schema_version: number; state: unknown }>(
-      `SELECT aggregate_type, version, schema_version, state FROM ${this.s}.snapshots WHERE aggregate_id = $1`,
-      [aggregateId],
-    );
+    const { rows } = await this.pool.query<{ aggregate_type: string; version: number; schema_version: number; state: unknown }>({ ...this.reads.snapshot, values: [aggregateId] });
     const row = rows[0];
     return row && { aggregateId, aggregateType: row.aggregate_type, version: row.version, schemaVersion: row.schema_version, state: row.state };
   }

@@ -6,9 +6,18 @@ import type { PoolClient } from 'pg';
  */
 const afterCommitHooks = new WeakMap<PoolClient, Array<() => void>>();
 
-/** BEGIN on `client`, tracked so that work inside it can defer side effects to after COMMIT. */
-export async function begin(client: PoolClient): Promise<void> {
-  await client.query('BEGIN');
+export interface BeginOptions {
+  /** SET LOCAL statement_timeout: a statement of this transaction running longer is cancelled. */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * BEGIN on `client`, tracked so that work inside it can defer side effects to after COMMIT.
+ * A statement timeout is set in the same round trip (one simple-protocol query string).
+ */
+export async function begin(client: PoolClient, options: BeginOptions = {}): Promise<void> {
+  const timeout = options.statementTimeoutMs === undefined ? '' : `; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.statementTimeoutMs))}`;
+  await client.query(`BEGIN${timeout}`);
   afterCommitHooks.set(client, []);
 }
 

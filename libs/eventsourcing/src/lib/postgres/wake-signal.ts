@@ -3,25 +3,32 @@
  * during a batch): the next wait then returns at once.
  */
 export class WakeSignal {
-  private pending = false;
+  private isPending = false;
   private resolve: (() => void) | undefined;
 
+  /** Whether a notify arrived that no wait has consumed yet; consumes it. */
+  take(): boolean {
+    const pending = this.isPending;
+    this.isPending = false;
+    return pending;
+  }
+
   notify(): void {
-    this.pending = true;
+    this.isPending = true;
     this.resolve?.();
   }
 
   /** Resolves on the next notify, or after timeoutMs. */
   wait(timeoutMs: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
+    if (this.isPending) {
+      this.isPending = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.resolve = undefined;
-        this.pending = false;
+        this.isPending = false;
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);

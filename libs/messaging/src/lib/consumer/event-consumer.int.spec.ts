@@ -36,7 +36,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
   beforeEach(async () => {
     db = await createTestDatabase('consumer', 20);
     await migrateMessaging(db.pool, db.schema);
-    await db.pool.query(`CREATE TABLE ${db.schema}.effects (event_id uuid NOT NULL, at timestamptz NOT NULL DEFAULT now())`);
+    await db.pool.query(`CREATE TABLE ${db.schema}.effects (event_id uuid NOT NULL, at timestamptz NOT NULL DEFAULT now(), tx xid8 NOT NULL DEFAULT pg_current_xact_id())`);
     topic = uniqueName('consumer_test');
     admin = kafka.admin();
     await admin.connect();
@@ -100,6 +100,40 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     await producer.send({ topic, acks: -1, messages: [toKafkaMessage(event)] });
     await waitFor('the event to be handled', async () => (await effects(event.eventId)) === 1);
     expect(seen).toEqual([event.metadata.correlationId]);
+  });
+
+  it('handles a partition’s backlog of different aggregates in shared transactions, one aggregate’s events one commit after the other', async () => {
+    const events = Array.from({ length: 30 }, () => userCreated());
+    // Events 5 and 6 are of one aggregate (same key): 6 must not share 5's transaction.
+    const messages = events.map((e, i) => ({ ...toKafkaMessage(e), key: events[i === 6 ? 5 : i].aggregateId, partition: 0 }));
+    await producer.send({ topic, acks: -1, messages });
+    await startConsumer(recordEffect);
+    await waitFor('every event to take effect', async () => (await effects()) === 30);
+    const { rows } = await db.pool.query<{ event_id: string; tx: string }>(`SELECT event_id, tx::text FROM ${db.schema}.effects`);
+    expect(new Set(rows.map((r) => r.event_id)).size).toBe(30);
+    const txOf = new Map(rows.map((r) => [r.event_id, r.tx]));
+    expect(new Set(txOf.values()).size).toBeLessThanOrEqual(5);
+    expect(txOf.get(events[6].eventId)).not.toBe(txOf.get(events[5].eventId));
+  });
+
+  it('falls back to one event per transaction when one of a shared transaction fails: the others take effect once, the failing one is retried on its own', async () => {
+    const events = Array.from({ length: 10 }, () => userCreated());
+    const poison = events[4];
+    let poisonTries = 0;
+    await producer.send({ topic, acks: -1, messages: events.map((e) => ({ ...toKafkaMessage(e), partition: 0 })) });
+    await startConsumer(async (event, context) => {
+      if (event.eventId === poison.eventId) {
+        poisonTries++;
+        throw new Error('poison');
+      }
+      await recordEffect(event, context);
+    }, 2);
+    await waitFor('the nine others to take effect', async () => (await effects()) === 9, { timeoutMs: 20_000 });
+    const { rows } = await db.pool.query(`SELECT count(DISTINCT event_id)::int AS n FROM ${db.schema}.effects`);
+    expect(rows[0].n).toBe(9);
+    // Once in the shared transaction, then max attempts (2) on its own.
+    await waitFor('the poison to be retried on its own', () => poisonTries === 3);
+    expect(await effects(poison.eventId)).toBe(0);
   });
 
   it('dead-letters a message after N failed attempts, with its error, and keeps the partition flowing', async () => {

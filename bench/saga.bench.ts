@@ -22,6 +22,7 @@
  *   → OrderConfirmed stored          Kafka + order-service's consumer and reaction
  *   → seen by the bench              order-service's relay + Kafka (the observer's own hop)
  */
+import { applyKafkajsIdleLoopFix } from '@causeway/messaging';
 import { startSagaStack, testSettings, uniqueName, type SagaStack } from '@causeway/testing';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { performance } from 'node:perf_hooks';
@@ -34,6 +35,9 @@ function flag(name: string, fallback: number): number {
 const SECONDS = flag('seconds', 60);
 const CONCURRENCY = flag('concurrency', 32);
 const WARMUP = flag('warmup', 5);
+
+// The bench's own clients (observer, floor) run the same kafkajs as the services, patched alike.
+applyKafkajsIdleLoopFix();
 
 const settings = testSettings();
 const kafka = new Kafka({ clientId: 'saga-bench', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });

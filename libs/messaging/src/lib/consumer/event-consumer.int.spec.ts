@@ -148,7 +148,9 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     }, 3);
     const after = userCreated();
     const invalid = { ...toKafkaMessage(userCreated()), key: poison.aggregateId, value: JSON.stringify({ ...userCreated(), data: { email: 'not-an-email' } }) };
-    await producer.send({ topic, acks: -1, messages: [toKafkaMessage(poison), invalid, { ...toKafkaMessage(after), key: poison.aggregateId }] });
+    // Broken too, but of a type this consumer does not handle: skipped by its header, unparsed, not dead-lettered here.
+    const ignored = { key: poison.aggregateId, value: 'not json', headers: { 'event-type': 'UserDeleted' } };
+    await producer.send({ topic, acks: -1, messages: [toKafkaMessage(poison), invalid, ignored, { ...toKafkaMessage(after), key: poison.aggregateId }] });
 
     await waitFor('the message after the poison one to be handled', async () => (await effects(after.eventId)) === 1, { timeoutMs: 20_000 });
     expect(attempts).toBe(3);
@@ -164,6 +166,8 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     } finally {
       await dlq.disconnect();
     }
+    const deadLettered = (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
+    expect(deadLettered).toBe(2);
     const [handlerFailure, undecodable] = dead;
     expect(JSON.parse(handlerFailure.value).eventId).toBe(poison.eventId);
     expect(handlerFailure.headers).toMatchObject({

@@ -2,7 +2,7 @@ import { deadLetterTopic, parseEventEnvelope, type CatalogEvent } from '@causewa
 import { begin, commit, preparedName, rollback, sqlIdentifier } from '@causeway/eventsourcing';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
-import { headerValue } from '../kafka-message';
+import { Headers, headerValue } from '../kafka-message';
 import { consumeSpan } from '../tracing';
 
 export interface HandlerContext {
@@ -188,6 +188,10 @@ export class EventConsumer {
   }
 
   private decode(topic: string, partition: number, message: KafkaMessage): Delivery {
+    // Most of a topic's events are of types this service ignores: the header says so without
+    // parsing and validating the body (a body that is broken is dead-lettered by its consumers).
+    const type = headerValue(message.headers, Headers.eventType);
+    if (type !== undefined && !this.handlers.has(type)) return { topic, partition, message };
     try {
       const event = parseEventEnvelope(JSON.parse(message.value?.toString() ?? ''));
       return { topic, partition, message, event, handler: this.handlers.get(event.eventType) };
@@ -250,11 +254,11 @@ export class EventConsumer {
 
   private async processMessage(delivery: Delivery, heartbeat: () => Promise<void>): Promise<void> {
     const { topic, partition, message, event } = delivery;
-    if (!event) {
+    if ('undecodable' in delivery) {
       await this.deadLetter(topic, partition, message, delivery.undecodable, 1);
       return;
     }
-    if (!delivery.handler) return; // a type this service does not react to
+    if (!event || !delivery.handler) return; // a type this service does not react to
 
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {

@@ -3,32 +3,25 @@
  * during a batch): the next wait then returns at once.
  */
 export class WakeSignal {
-  private isPending = false;
+  private pending = false;
   private resolve: (() => void) | undefined;
 
-  /** Whether a notify arrived that no wait has consumed yet; consumes it. */
-  take(): boolean {
-    const pending = this.isPending;
-    this.isPending = false;
-    return pending;
-  }
-
   notify(): void {
-    this.isPending = true;
+    this.pending = true;
     this.resolve?.();
   }
 
   /** Resolves on the next notify, or after timeoutMs. */
   wait(timeoutMs: number): Promise<void> {
-    if (this.isPending) {
-      this.isPending = false;
+    if (this.pending) {
+      this.pending = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.resolve = undefined;
-        this.isPending = false;
+        this.pending = false;
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);

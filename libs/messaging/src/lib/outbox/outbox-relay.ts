@@ -33,33 +33,11 @@ interface OutboxRow {
   occurred_at: Date;
 }
 
-/** A batch sent to Kafka: `acked` resolves with the time Kafka acknowledged it. */
+/** A batch sent to Kafka and not yet marked published. */
 interface Sending {
   ids: string[];
   oldestCreatedAt: Date;
-  acked: Promise<Date>;
-}
-
-/** Rows Kafka has acknowledged, not yet marked published. */
-interface Acked {
-  ids: string[];
-  oldestCreatedAt: Date;
-  at: Date;
-}
-
-/**
- * The longest acked rows wait to be marked together with the next read. Until marked they count
- * as unpublished (backlog gauge) and would be sent again if the relay died: the inbox absorbs that.
- */
-const MARK_DELAY_MS = 100;
-
-async function settle(sending: Sending): Promise<Acked> {
-  return { ids: sending.ids, oldestCreatedAt: sending.oldestCreatedAt, at: await sending.acked };
-}
-
-/** Two acked batches marked in one statement, at the later ack time (published no earlier than that). */
-function merge(earlier: Acked | undefined, later: Acked): Acked {
-  return earlier ? { ids: [...earlier.ids, ...later.ids], oldestCreatedAt: earlier.oldestCreatedAt, at: later.at } : later;
+  acked: Promise<unknown>;
 }
 
 /**
@@ -74,8 +52,7 @@ function merge(earlier: Acked | undefined, later: Acked): Acked {
  * deduplicate by eventId (the inbox).
  *
  * Throughput: one statement per batch both marks the batch Kafka acked and reads the next
- * one; under a backlog that read runs while the previous batch is still on its way to Kafka
- * (pipelined), and under a trickle the marking waits for the next batch's read (publishLoop).
+ * one, and that read runs while the previous batch is still on its way to Kafka (pipelined).
  */
 export class OutboxRelay {
   private readonly s: string;
@@ -97,16 +74,15 @@ export class OutboxRelay {
     this.s = sqlIdentifier(options.schema);
     this.lockKey = `causeway:outbox:${this.s}`;
     const s = this.s;
-    // $1 batch size, $2 ids acked by Kafka (marked here, published at $4), $3 ids not to read
-    // again: those just marked (this statement's snapshot does not see its own UPDATE) and those
-    // in flight.
+    // $1 batch size, $2 ids acked by Kafka (marked here), $3 ids not to read again: those just
+    // marked (this statement's snapshot does not see its own UPDATE) and those in flight.
     // The plan is pinned, not left to statistics: first the next rows by the partial index on
     // unpublished ids (see the session settings in session()), then one primary-key lookup each
     // into the events partition of their aggregate. (Left to the planner, a fresh backlog with
     // stale statistics was planned as a hash join over every partition: 40 ms per batch of 100.)
     // LIMIT 1 keeps the lookup a parameterised subquery the planner cannot flatten into a join.
     const markAndReadSql = `
-      WITH marked AS (UPDATE ${s}.outbox SET published_at = $4 WHERE id = ANY($2::bigint[])),
+      WITH marked AS (UPDATE ${s}.outbox SET published_at = now() WHERE id = ANY($2::bigint[])),
       batch AS MATERIALIZED (
         SELECT id, topic, created_at, aggregate_id, version FROM ${s}.outbox
         WHERE published_at IS NULL AND id <> ALL($3::bigint[])
@@ -179,38 +155,38 @@ export class OutboxRelay {
   }
 
   /**
-   * Each turn: one statement marks the rows Kafka acked and reads the next batch. When more may be
-   * waiting (the batch was full, or an append was announced since the read), the next turn reads
-   * at once, while this batch is still being sent. Otherwise the read found all there was: the
-   * turn waits for the ack, then for the next announcement, and only marks the acked rows when
-   * that comes (with the read it needs anyway) or after `markDelayMs`, so a steady trickle of
-   * appends costs one statement per batch, not three. published_at is the time Kafka acked,
-   * whenever the row is marked. If a send fails, the batch read meanwhile is dropped unsent and
-   * both stay unpublished for the next session: nothing is sent ahead of an unacked batch.
+   * Each turn: one statement marks the batch acked last turn and reads the next; the next batch
+   * is read while the current one is still being sent. Only then does the turn wait for the
+   * current batch's ack. If a send fails, the batch read meanwhile is dropped unsent and both
+   * stay unpublished for the next session: nothing is sent ahead of an unacked batch.
    */
   private async publishLoop(client: Client, producer: Producer): Promise<void> {
-    const { batchSize, pollIntervalMs } = this.options;
-    const markDelayMs = Math.min(pollIntervalMs, MARK_DELAY_MS);
-    let acked: Acked | undefined;
+    let acked: Sending | undefined;
     let sending: Sending | undefined;
     try {
       while (this.running) {
-        const exclude = [...(acked?.ids ?? []), ...(sending?.ids ?? [])];
-        const { rows } = await client.query<OutboxRow>({ ...this.markAndRead, values: [batchSize, acked?.ids ?? [], exclude, acked?.at ?? null] });
+        const exclude = sending ? [...(acked?.ids ?? []), ...sending.ids] : (acked?.ids ?? []);
+        const { rows } = await client.query<OutboxRow>({ ...this.markAndRead, values: [this.options.batchSize, acked?.ids ?? [], exclude] });
         if (acked) this.options.onPublished?.(acked.ids.length, acked.oldestCreatedAt);
-        acked = sending && (await settle(sending));
-        sending = rows.length > 0 ? this.send(producer, rows) : undefined;
-        if (rows.length === batchSize || this.wakeUp.take()) continue;
+        acked = undefined;
         if (sending) {
-          acked = merge(acked, await settle(sending));
+          await sending.acked;
+          acked = sending;
           sending = undefined;
         }
-        await this.wakeUp.wait(acked ? markDelayMs : pollIntervalMs);
+        if (rows.length > 0) {
+          sending = this.send(producer, rows);
+        } else if (!acked) {
+          await this.wakeUp.wait(this.options.pollIntervalMs);
+        }
         await this.purgePublished(client);
       }
-      if (sending) acked = merge(acked, await settle(sending));
+      if (sending) {
+        await sending.acked;
+        acked = { ...sending, ids: [...(acked?.ids ?? []), ...sending.ids] };
+      }
       if (acked) {
-        await client.query(`UPDATE ${this.s}.outbox SET published_at = $2 WHERE id = ANY($1::bigint[])`, [acked.ids, acked.at]);
+        await client.query(`UPDATE ${this.s}.outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [acked.ids]);
         this.options.onPublished?.(acked.ids.length, acked.oldestCreatedAt);
       }
     } finally {
@@ -243,7 +219,7 @@ export class OutboxRelay {
       rows.map((r) => r.metadata.traceparent),
       { 'messaging.batch.message_count': rows.length },
       () => producer.sendBatch({ acks: -1, topicMessages: [...byTopic.values()] }),
-    ).then(() => new Date());
+    );
     acked.catch(() => undefined); // awaited by the next turn; this only keeps it from being "unhandled" meanwhile
     return { ids: rows.map((r) => r.id), oldestCreatedAt: rows[0].created_at, acked };
   }

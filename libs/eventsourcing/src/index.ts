@@ -23,7 +23,7 @@ export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgr
 export { runMigrations, type Migration } from './lib/postgres/migrations';
 export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
-export { GENERIC_PLAN_OPTIONS, preparedName } from './lib/postgres/prepared-name';
+export { GENERIC_PLAN_OPTIONS, preparedName, preparedStatement, type PreparedStatement } from './lib/postgres/prepared-name';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
 export { afterCommit, begin, commit, inTransaction, rollback, type BeginOptions } from './lib/postgres/transaction';
 export { WakeSignal } from './lib/postgres/wake-signal';

@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { ConcurrencyConflictError } from '../errors';
 import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, SnapshotKind, StoredEvent } from '../event-store.port';
 import { AppendNotifier, appendChannel } from './append-notifier';
-import { preparedName } from './prepared-name';
+import { preparedStatement, type PreparedStatement } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
 import { afterCommit } from './transaction';
 
@@ -29,12 +29,6 @@ interface EventRow {
 
 const UNIQUE_VIOLATION = '23505';
 const COLUMNS = 'global_position, aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at, transaction_id';
-
-/** A statement prepared once per connection (pg caches it by name) and executed by name after that. */
-interface PreparedStatement {
-  name: string;
-  text: string;
-}
 
 /**
  * PostgreSQL event store (ARCHITECTURE §3). An append is ONE statement: the events and their
@@ -92,14 +86,14 @@ export class PostgresEventStore implements EventStore {
       const text = outbox
         ? `WITH inserted AS (${insert}), outboxed AS (${outbox}) SELECT global_position FROM inserted ORDER BY version`
         : `WITH inserted AS (${insert}) SELECT global_position FROM inserted ORDER BY version`;
-      return { name: preparedName(`append_${name}`, text), text };
+      return preparedStatement(`append_${name}`, text);
     };
     this.statements = {
       one: { publish: statement('one_outbox', insertOne(''), outboxOne), store: statement('one', insertOne('')) },
       oneInTransaction: { publish: statement('one_tx_outbox', insertOne('ON CONFLICT DO NOTHING'), outboxOne), store: statement('one_tx', insertOne('ON CONFLICT DO NOTHING')) },
       many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },
     };
-    const read = (name: string, text: string): PreparedStatement => ({ name: preparedName(`read_${name}`, text), text });
+    const read = (name: string, text: string) => preparedStatement(`read_${name}`, text);
     this.reads = {
       stream: read('stream', `SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND version > $2 ORDER BY version`),
       // The usable snapshot as a first row without a position (its state in `data`), then the

@@ -9,6 +9,16 @@ export function preparedName(purpose: string, text: string): string {
   return `causeway_${purpose}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
 }
 
+/** A statement pg prepares once per connection and executes by name after that: spread it into `query`. */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+}
+
+export function preparedStatement(purpose: string, text: string): PreparedStatement {
+  return { name: preparedName(purpose, text), text };
+}
+
 /**
  * Connection options for a pool the store, relay and projections run on (pg's `options`): plan
  * a named statement once per connection and reuse the plan. Under the default plan_cache_mode

@@ -3,7 +3,7 @@ import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
 import { appendChannel } from './append-notifier';
 import { runMigrations } from './migrations';
 import type { PostgresEventStore } from './postgres-event-store';
-import { preparedName } from './prepared-name';
+import { preparedStatement, type PreparedStatement } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
 import { inTransaction } from './transaction';
 import { WakeSignal } from './wake-signal';
@@ -70,7 +70,7 @@ export class ProjectionRunner {
   private listener: Client | undefined;
   private readonly wakeUp = new WakeSignal();
   /** Per projection, the checkpoint this runner last committed or read under the lock, and when. */
-  private readonly statements: Record<'lock' | 'advance', { name: string; text: string }>;
+  private readonly statements: Record<'lock' | 'advance', PreparedStatement>;
   private readonly known = new Map<string, { checkpoint: Checkpoint; at: number }>();
 
   constructor(
@@ -80,10 +80,9 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions,
   ) {
     this.s = sqlIdentifier(options.schema);
-    const named = (purpose: string, text: string) => ({ name: preparedName(purpose, text), text });
     this.statements = {
-      lock: named('checkpoint_lock', `SELECT transaction_id::text, position FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`),
-      advance: named('checkpoint_advance', `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`),
+      lock: preparedStatement('checkpoint_lock', `SELECT transaction_id::text, position FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`),
+      advance: preparedStatement('checkpoint_advance', `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`),
     };
   }
 

@@ -1,5 +1,5 @@
 import { deadLetterTopic, parseEventEnvelope, type CatalogEvent } from '@causeway/contracts';
-import { begin, commit, preparedName, rollback, sqlIdentifier } from '@causeway/eventsourcing';
+import { begin, commit, preparedStatement, rollback, sqlIdentifier, type PreparedStatement } from '@causeway/eventsourcing';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { Headers, headerValue } from '../kafka-message';
@@ -107,7 +107,7 @@ function keyOf(delivery: Delivery): string {
  */
 export class EventConsumer {
   private readonly s: string;
-  private readonly inboxInsert: { name: string; text: string };
+  private readonly inboxInsert: PreparedStatement;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
   /** Per partition, the next offset to consume, for offsets processed but not committed yet. */
@@ -125,8 +125,10 @@ export class EventConsumer {
     private readonly handlers: ReadonlyMap<string, EventHandlerFn>,
   ) {
     this.s = sqlIdentifier(options.schema);
-    const insert = `INSERT INTO ${this.s}.inbox (consumer_group, event_id, event_type, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
-    this.inboxInsert = { name: preparedName('inbox', insert), text: insert };
+    this.inboxInsert = preparedStatement(
+      'inbox',
+      `INSERT INTO ${this.s}.inbox (consumer_group, event_id, event_type, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+    );
   }
 
   async start(): Promise<void> {

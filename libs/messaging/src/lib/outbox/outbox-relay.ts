@@ -1,4 +1,4 @@
-import { appendChannel, preparedName, sqlIdentifier, WakeSignal, type StoredEvent } from '@causeway/eventsourcing';
+import { appendChannel, preparedStatement, sqlIdentifier, WakeSignal, type PreparedStatement, type StoredEvent } from '@causeway/eventsourcing';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
@@ -57,7 +57,7 @@ interface Sending {
 export class OutboxRelay {
   private readonly s: string;
   private readonly lockKey: string;
-  private readonly markAndRead: { name: string; text: string };
+  private readonly markAndRead: PreparedStatement;
   private client: Client | undefined;
   private producer: Producer | undefined;
   private running = false;
@@ -95,7 +95,7 @@ export class OutboxRelay {
         SELECT * FROM ${s}.events ev WHERE ev.aggregate_id = b.aggregate_id AND ev.version = b.version LIMIT 1
       ) e
       ORDER BY b.id`;
-    this.markAndRead = { name: preparedName('outbox', markAndReadSql), text: markAndReadSql };
+    this.markAndRead = preparedStatement('outbox', markAndReadSql);
   }
 
   /** True while this replica holds the lock and publishes. */

@@ -26,13 +26,8 @@
  *   nest-nopipe-alsonly  … and without the correlation-id hook, AsyncLocalStorage enabled once
  *   nest-nopipe-nohook   … and without the correlation-id hook, AsyncLocalStorage never enabled
  *   nest-raw        Nest + FastifyAdapter, a one-line controller returning the Redis string
- *   nest-parseint   proposed change: UsersController.get taking minVersion through ParseIntPipe
- *                   instead of @Query() GetUserDto, on the real createHttpApp
- *   nest-parseint-getnorun  proposed: that, plus a hook that does not enter the context on GET/HEAD
- *   bare-proxy      bare Fastify forwarding through a node:http keep-alive Agent to the bare server:
- *                   the floor for one extra hop
- *   gw-agent-bare / gw-agent-cached  proposed: the real api-gateway with ServiceProxy forwarding
- *                   through a node:http keep-alive Agent instead of fetch(), → bare / → user-service
+ *   bare-proxy      bare Fastify forwarding through an undici Pool (the gateway's client) to the
+ *                   bare server: the floor for one extra hop
  *
  * Every round runs every target once, in alternating order (round 2 reversed), so the machine's
  * background load falls on all of them alike. CPU per process is read from /proc over each run.
@@ -98,21 +93,13 @@ async function bareServer(): Promise<void> {
   }
   app.get('/health/ready', async () => ({ status: 'ok' }));
   if (mode === 'proxy') {
-    // The floor for one extra hop: Fastify forwarding through node:http with a keep-alive Agent.
-    const http = await import('node:http');
-    const upstream = process.env['UPSTREAM_URL'] ?? '';
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-    app.get<{ Params: { id: string } }>('/api/users/:id', (request, reply) => {
-      const outgoing = http.request(`${upstream}/users/${request.params.id}`, { agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          void reply.status(response.statusCode ?? 502).header('content-type', response.headers['content-type'] ?? 'application/json').send(Buffer.concat(chunks).toString('utf8'));
-        });
-      });
-      outgoing.on('error', (error) => void reply.status(503).send({ statusCode: 503, message: error.message }));
-      outgoing.end();
-      return reply;
+    // The floor for one extra hop: Fastify forwarding through an undici Pool, as the gateway does.
+    const { Pool } = await import('undici');
+    const upstream = new Pool(process.env['UPSTREAM_URL'] ?? '');
+    app.get<{ Params: { id: string } }>('/api/users/:id', async (request, reply) => {
+      const response = await upstream.request({ path: `/users/${request.params.id}`, method: 'GET' });
+      const body = await response.body.text();
+      return reply.status(response.statusCode).header('content-type', response.headers['content-type'] ?? 'application/json').send(body);
     });
   }
   app.get<{ Params: { id: string } }>('/users/:id', async (request, reply) => {
@@ -134,14 +121,13 @@ async function nestDiagnostic(): Promise<void> {
   const port = Number(process.env['BENCH_PORT']);
   const { loadSettings } = await import('@causeway/config');
   const runtime = await import('@causeway/service-runtime');
-  const { BadRequestException, Controller, Get, Inject, Module, NotFoundException, Param, ParseIntPipe, ParseUUIDPipe, Query, Res } = await import('@nestjs/common');
+  const { Controller, Get, Inject, Module, Param, Res } = await import('@nestjs/common');
   const { NestFactory } = await import('@nestjs/core');
-  const { CqrsModule, QueryBus } = await import('@nestjs/cqrs');
+  const { CqrsModule } = await import('@nestjs/cqrs');
   const { FastifyAdapter } = await import('@nestjs/platform-fastify');
   const { Pool } = await import('pg');
   const { UsersController } = await import('../apps/user-service/src/users/users.controller');
   const { GetUserHandler } = await import('../apps/user-service/src/users/queries/get-user/get-user.handler');
-  const { GetUser } = await import('../apps/user-service/src/users/queries/get-user/get-user.query');
   const { userService } = await import('../apps/user-service/src/user-service.definition');
   type Reply = import('fastify').FastifyReply;
 
@@ -161,39 +147,9 @@ async function nestDiagnostic(): Promise<void> {
     }
   }
 
-  /**
-   * UsersController.get verbatim except one line: minVersion as @Query('minVersion', ParseIntPipe)
-   * (a primitive: the global ValidationPipe leaves it alone) instead of @Query() GetUserDto (which
-   * the global ValidationPipe turns into a class instance and validates on every request).
-   */
-  @Controller('users')
-  class ParseIntUsersController {
-    constructor(@Inject(QueryBus) private readonly queries: InstanceType<typeof QueryBus>) {}
-
-    @Get(':id')
-    async get(@Param('id', ParseUUIDPipe) id: string, @Query('minVersion', new ParseIntPipe({ optional: true })) minVersion: number | undefined, @Res({ passthrough: true }) reply: Reply): Promise<object> {
-      if (minVersion !== undefined && minVersion < 1) throw new BadRequestException('minVersion must not be less than 1');
-      let { user, cached } = await this.queries.execute(new GetUser(id));
-      if (minVersion !== undefined && (user?.version ?? 0) < minVersion) {
-        const deadline = Date.now() + 2_000;
-        while ((user?.version ?? 0) < minVersion && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 20));
-          ({ user, cached } = await this.queries.execute(new GetUser(id, true)));
-        }
-        if ((user?.version ?? 0) < minVersion) {
-          reply.status(202);
-          return { statusCode: 202, message: 'not yet visible', details: { currentVersion: user?.version ?? 0, minVersion } };
-        }
-      }
-      if (!user) throw new NotFoundException(`User ${id} not found`);
-      reply.header('etag', runtime.etag(user.version)).header('x-cache', cached ? 'hit' : 'miss');
-      return user;
-    }
-  }
-
   @Module({
     imports: [CqrsModule.forRoot()],
-    controllers: [variant === 'raw' ? RawController : variant.startsWith('parseint') ? ParseIntUsersController : UsersController],
+    controllers: [variant === 'raw' ? RawController : UsersController],
     providers: [
       { provide: runtime.PG_POOL, useFactory: () => new Pool({ connectionString: settings.event_store.database_url, max: settings.event_store.pool_size }) },
       { provide: runtime.SERVICE, useValue: userService },
@@ -205,25 +161,19 @@ async function nestDiagnostic(): Promise<void> {
   class DiagnosticModule {}
 
   let app;
-  if (variant === 'real' || variant === 'parseint') {
+  if (variant === 'real') {
     app = await runtime.createHttpApp(DiagnosticModule, settings); // the services' own HTTP stack, unchanged
   } else {
     // createHttpApp (libs/service-runtime/src/lib/http/bootstrap.ts) reproduced, with parts left out.
-    // parseint-getnorun: the proposed service stack — global ValidationPipe kept, the hook still
-    // answers x-correlation-id but enters the request context only for methods that can write.
-    const proposed = variant === 'parseint-getnorun';
-    const pipe = proposed;
-    const hook = variant === 'nopipe' || proposed;
+    const hook = variant === 'nopipe';
     // AsyncLocalStorage switched on once (Node 20 then keeps its promise hooks on), no per-request run.
-    // In the proposed stack a write would do the same, so it is switched on here too.
-    if (variant === 'nopipe-alsonly' || proposed) runtime.runWithContext({ correlationId: 'startup', actor: 'bench' }, () => undefined);
+    if (variant === 'nopipe-alsonly') runtime.runWithContext({ correlationId: 'startup', actor: 'bench' }, () => undefined);
     const filter = variant !== 'raw';
     app = await NestFactory.create<import('@nestjs/platform-fastify').NestFastifyApplication>(DiagnosticModule, new FastifyAdapter({ bodyLimit: settings.http.body_limit_bytes }), {
       logger: ['fatal', 'error', 'warn'],
       bodyParser: false,
     });
     if (filter) app.useGlobalFilters(new runtime.ErrorFilter());
-    if (pipe) app.useGlobalPipes(runtime.validationPipe());
     const fastify = app.getHttpAdapter().getInstance();
     const parseJson = fastify.getDefaultJsonParser('error', 'error');
     fastify.removeContentTypeParser('application/json');
@@ -236,90 +186,10 @@ async function nestDiagnostic(): Promise<void> {
         const given = request.headers[runtime.CORRELATION_HEADER];
         const correlationId = (Array.isArray(given) ? given[0] : given) || randomUUID();
         reply.header(runtime.CORRELATION_HEADER, correlationId);
-        if (proposed && (request.method === 'GET' || request.method === 'HEAD')) return done();
         runtime.runWithContext({ correlationId, actor: 'anonymous' }, done);
       });
     }
   }
-  app.enableShutdownHooks();
-  await app.listen(port, '127.0.0.1');
-}
-
-/**
- * The api-gateway (its AppModule, controllers and createHttpApp unchanged) with one provider
- * swapped: ServiceProxy forwarding through node:http with a keep-alive Agent instead of fetch().
- * Same header rules, status mapping and timeout as apps/api-gateway/src/proxy/service-proxy.ts.
- */
-async function gatewayVariant(): Promise<void> {
-  require('reflect-metadata');
-  const port = Number(process.env['BENCH_PORT']);
-  const http = await import('node:http');
-  const { loadSettings } = await import('@causeway/config');
-  const runtime = await import('@causeway/service-runtime');
-  const { AppModule } = await import('../apps/api-gateway/src/app.module');
-  const { ServiceProxy } = await import('../apps/api-gateway/src/proxy/service-proxy');
-  const { serviceRoutes } = await import('../apps/api-gateway/src/proxy/routes');
-  type Proxied = { status: number; headers: Record<string, string>; body: string };
-
-  const settings = loadSettings();
-  const routes = serviceRoutes(settings);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const forwardedRequest = ['content-type', 'if-match', 'traceparent', 'tracestate', 'accept'];
-  const forwardedResponse = ['content-type', 'etag', 'location', 'x-cache', 'retry-after'];
-  const failure = (status: 503 | 504, message: string): Proxied => {
-    const body = runtime.errorBody(status, message);
-    return { status: body.statusCode, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify(body) };
-  };
-  const agentProxy = {
-    get prefixes() {
-      return Object.keys(routes);
-    },
-    serviceOf: (prefix: string) => routes[prefix as keyof typeof routes].service,
-    forward(prefix: string, method: string, pathAndQuery: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<Proxied> {
-      const route = routes[prefix as keyof typeof routes];
-      const context = runtime.currentContext();
-      const outgoing: Record<string, string> = {};
-      for (const name of forwardedRequest) {
-        const value = headers[name];
-        if (value !== undefined) outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      if (context) {
-        outgoing[runtime.CORRELATION_HEADER] = context.correlationId;
-        outgoing[runtime.ACTOR_HEADER] = context.actor;
-      }
-      const hasBody = body !== undefined && method !== 'GET' && method !== 'HEAD';
-      const payload = hasBody ? JSON.stringify(body) : undefined;
-      if (payload !== undefined) {
-        outgoing['content-type'] = 'application/json';
-        outgoing['content-length'] = String(Buffer.byteLength(payload));
-      }
-      return new Promise((resolve) => {
-        const request = http.request(`${route.url}${pathAndQuery}`, { method, headers: outgoing, agent }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => {
-            const forwarded: Record<string, string> = {};
-            for (const name of forwardedResponse) {
-              const raw = response.headers[name];
-              const value = Array.isArray(raw) ? raw.join(', ') : raw;
-              if (value !== undefined) forwarded[name] = name === 'location' && value.startsWith('/') ? `/api${value}` : value;
-            }
-            resolve({ status: response.statusCode ?? 502, headers: forwarded, body: Buffer.concat(chunks).toString('utf8') });
-          });
-          response.on('error', () => resolve(failure(503, `${route.service} is unavailable`)));
-        });
-        request.setTimeout(settings.http.request_timeout, () => {
-          request.destroy();
-          resolve(failure(504, `${route.service} did not answer within ${settings.http.request_timeout} ms`));
-        });
-        request.on('error', () => resolve(failure(503, `${route.service} is unavailable`)));
-        request.end(payload);
-      });
-    },
-  };
-  const module = AppModule.register(settings);
-  module.providers = (module.providers ?? []).map((provider) => (provider === ServiceProxy ? { provide: ServiceProxy, useValue: agentProxy } : provider));
-  const app = await runtime.createHttpApp(module, settings);
   app.enableShutdownHooks();
   await app.listen(port, '127.0.0.1');
 }
@@ -544,11 +414,11 @@ async function main(): Promise<void> {
     topicsCreated = true;
 
     const ports: number[] = [];
-    while (ports.length < 16) {
+    while (ports.length < 12) {
       const port = await freePort();
       if (!ports.includes(port)) ports.push(port);
     }
-    const [svcPort, svcNoCachePort, gwPort, barePort, bareObjectPort, gwBarePort, nestRealPort, nestNoPipePort, nestNoHookPort, nestRawPort, nestParseIntPort, gwAgentBarePort, gwAgentSvcPort, nestAlsOnlyPort, bareProxyPort, nestGetNoRunPort] = ports;
+    const [svcPort, svcNoCachePort, gwPort, barePort, bareObjectPort, gwBarePort, nestRealPort, nestNoPipePort, nestNoHookPort, nestRawPort, nestAlsOnlyPort, bareProxyPort] = ports;
     const env = { DATABASE_URL: databaseUrl, KAFKA_TOPIC_PREFIX: topicPrefix, LOG_LEVEL: 'warn', REDIS_URL: settings.redis.url };
     const url = (port: number) => `http://127.0.0.1:${port}`;
 
@@ -642,18 +512,12 @@ async function main(): Promise<void> {
         ['nopipe-alsonly', nestAlsOnlyPort, 'same as nopipe-nohook, but AsyncLocalStorage enabled once at start-up (runWithContext called once)'],
         ['nopipe-nohook', nestNoHookPort, 'same, without ValidationPipe and without the correlation-id onRequest hook'],
         ['raw', nestRawPort, 'Nest + FastifyAdapter, one-line controller returning the Redis string'],
-        ['parseint', nestParseIntPort, 'proposed: UsersController.get with @Query(\'minVersion\', ParseIntPipe) instead of @Query() GetUserDto, real createHttpApp'],
-        ['parseint-getnorun', nestGetNoRunPort, 'proposed: nest-parseint + the onRequest hook not entering AsyncLocalStorage for GET/HEAD (ALS still enabled, as a write would)'],
       ] as const) {
         const child = await spawnRole('nest', port, { NEST_VARIANT: variant });
         diagnostics.push({ name: `nest-${variant}`, description, port, pids: () => [child.pid ?? 0] });
       }
       const bareProxy = await spawnRole('bare', bareProxyPort, { BARE_MODE: 'proxy', UPSTREAM_URL: url(barePort) }, '/api');
-      diagnostics.push({ name: 'bare-proxy', description: 'bare Fastify forwarding through node:http keep-alive Agent → the bare server (the floor for one hop)', port: bareProxyPort, pids: () => [bareProxy.pid ?? 0, bare.pid ?? 0] });
-      const gwAgentBare = await spawnRole('gateway', gwAgentBarePort, { USER_SERVICE_URL: url(barePort) }, '/api');
-      const gwAgentSvc = await spawnRole('gateway', gwAgentSvcPort, { USER_SERVICE_URL: svc.url }, '/api');
-      diagnostics.push({ name: 'gw-agent-bare', description: 'proposed: api-gateway with ServiceProxy on node:http keep-alive Agent instead of fetch → the bare server', port: gwAgentBarePort, pids: () => [gwAgentBare.pid ?? 0, bare.pid ?? 0] });
-      diagnostics.push({ name: 'gw-agent-cached', description: 'proposed: the same gateway → user-service, warm cache', port: gwAgentSvcPort, pids: () => [gwAgentSvc.pid ?? 0, pidListeningOn(svcPort) ?? 0] });
+      diagnostics.push({ name: 'bare-proxy', description: 'bare Fastify forwarding through an undici Pool → the bare server (the floor for one hop)', port: bareProxyPort, pids: () => [bareProxy.pid ?? 0, bare.pid ?? 0] });
       diagnostics.splice(1, 0, { name: 'gw-bare', description: 'api-gateway GET /api/users/:id → the bare server (the hop alone)', port: gwBarePort, pids: () => [pidListeningOn(gwBarePort) ?? 0, bare.pid ?? 0] });
     }
 
@@ -782,16 +646,9 @@ async function main(): Promise<void> {
             ['nest-nopipe-alsonly', 'bare', undefined],
             ['nest-nopipe-nohook', 'bare', undefined],
             ['nest-raw', 'bare', undefined],
-            ['nest-parseint', 'bare', 0.7],
-            ['nest-parseint', 'nest-real', undefined],
-            ['nest-parseint-getnorun', 'bare', 0.7],
-            ['nest-parseint-getnorun', 'nest-real', undefined],
             ['bare-proxy', 'bare', undefined],
             ['gw-bare', 'bare', undefined],
-            ['gw-agent-bare', 'bare', undefined],
-            ['gw-agent-bare', 'gw-bare', undefined],
-            ['gw-agent-cached', 'bare', 0.4],
-            ['gw-agent-cached', 'gw-cached', undefined],
+            ['gw-bare', 'bare-proxy', undefined],
           ] as const)
         : []),
     ] as const) {
@@ -801,7 +658,7 @@ async function main(): Promise<void> {
     const cpuPerRequest = (name: string) => mean((measurements.get(name) ?? []).map((m) => (m.cpu.server * 10_000) / m.result.requests.average));
     out.push('', 'CPU-normalised (what the ratios would be if each server had the CPUs to itself: bare server CPU per request ÷ the target\'s, all its processes):', '');
     out.push('| target | server CPU µs/req | bare µs/req ÷ target µs/req |', '| --- | ---: | ---: |');
-    for (const name of ['svc-cached', 'gw-cached', ...(DIAGNOSE ? ['nest-parseint', 'nest-parseint-getnorun', 'bare-proxy', 'gw-agent-cached'] : [])]) {
+    for (const name of ['svc-cached', 'gw-cached', ...(DIAGNOSE ? ['nest-real', 'bare-proxy', 'gw-bare'] : [])]) {
       if (measurements.get(name)?.length) out.push(`| ${name} | ${f0(cpuPerRequest(name))} | ${(cpuPerRequest('bare') / cpuPerRequest(name)).toFixed(2)} |`);
     }
     out.push('', `POSTs sent in measured runs and warm-up: ${posted}; cache still warm after the runs: ${cacheStillWarm ? 'yes' : 'NO'}.`);
@@ -814,7 +671,7 @@ async function main(): Promise<void> {
   }
 }
 
-const roles: Record<string, () => Promise<void>> = { main, bare: bareServer, nest: nestDiagnostic, gateway: gatewayVariant };
+const roles: Record<string, () => Promise<void>> = { main, bare: bareServer, nest: nestDiagnostic };
 (roles[ROLE] ?? main)().then(
   () => {
     if (ROLE === 'main') process.exit(0);

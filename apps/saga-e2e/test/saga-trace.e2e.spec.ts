@@ -13,6 +13,7 @@ interface ReceivedSpan {
 }
 
 const SPAN_KIND_SERVER = 2;
+const SPAN_KIND_CLIENT = 3;
 const SPAN_KIND_CONSUMER = 5;
 
 /** Receives OTLP/HTTP (JSON) trace exports, as a collector or Jaeger's OTLP port would. */
@@ -82,11 +83,14 @@ describe('one trace per order across HTTP and Kafka (e2e)', () => {
       });
       const span = (service: string, predicate: (s: ReceivedSpan) => boolean) => spans.find((s) => s.service === service && predicate(s)) as ReceivedSpan;
 
-      // The gateway began the trace (the client sent no traceparent) and order-service's server span is under it.
+      // The gateway began the trace (the client sent no traceparent) and order-service's server span is
+      // under the gateway's client span of the proxied call, which is under the gateway's server span.
       const root = spans.find((s) => !s.parentSpanId);
       expect(root?.service).toBe('api-gateway');
       const orderServer = span('order-service', (s) => s.kind === SPAN_KIND_SERVER);
-      expect(spans.find((s) => s.spanId === orderServer.parentSpanId)?.service).toBe('api-gateway');
+      const proxied = spans.find((s) => s.spanId === orderServer.parentSpanId);
+      expect(proxied).toMatchObject({ service: 'api-gateway', kind: SPAN_KIND_CLIENT });
+      expect(spans.find((s) => s.spanId === proxied?.parentSpanId)).toMatchObject({ service: 'api-gateway', kind: SPAN_KIND_SERVER });
 
       // payment-service's consumer span is a child of the span that committed OrderPlaced…
       const consumeOrderPlaced = span('payment-service', (s) => s.name === 'OrderPlaced process');

@@ -1,7 +1,8 @@
 import type { Settings } from '@causeway/config';
 import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, errorBody } from '@causeway/service-runtime';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { propagation } from '@opentelemetry/api';
+import { errors, Pool, type Dispatcher } from 'undici';
 import { GATEWAY_SETTINGS } from '../gateway.tokens';
 import { serviceRoutes } from './routes';
 
@@ -20,23 +21,23 @@ const FORWARDED_RESPONSE_HEADERS = ['content-type', 'etag', 'location', 'x-cache
  * Calls the owning service over HTTP with a timeout, carrying the correlation id. A service that
  * does not answer is a 503 (down) or 504 (too slow) with the standard error body, never a 500.
  *
- * node:http with one keep-alive Agent rather than global fetch: per proxied request fetch (undici
- * behind the WHATWG layer: Headers, streams, AbortSignal) cost the gateway ~4× the CPU of the
- * plain client, and the gateway was the bottleneck of every request through it
- * (bench/results-http.md: 3.4× on the hop alone).
+ * undici (the client behind Node's fetch, used directly: one keep-alive Pool per service) rather
+ * than node:http or fetch: every request through the gateway pays for this call, and per proxied
+ * request node:http's client cost ~1.4x undici's CPU and fetch's WHATWG layer (Headers, streams,
+ * AbortSignal) ~4x (bench/results-http.md, bench/RESULTS.md).
  */
 @Injectable()
 export class ServiceProxy implements OnModuleDestroy {
   private readonly logger = new Logger('ServiceProxy');
   private readonly routes: ReturnType<typeof serviceRoutes>;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  private readonly pools = new Map<string, Pool>();
 
   constructor(@Inject(GATEWAY_SETTINGS) private readonly settings: Settings) {
     this.routes = serviceRoutes(settings);
   }
 
-  onModuleDestroy(): void {
-    this.agent.destroy();
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.destroy()));
   }
 
   get prefixes(): string[] {
@@ -51,30 +52,31 @@ export class ServiceProxy implements OnModuleDestroy {
     const route = this.routes[prefix];
     const context = currentContext();
     const outgoing: Record<string, string> = {};
+    // With tracing on, the propagator writes traceparent/tracestate for the gateway's own span;
+    // passing the client's along as well would send two.
+    const propagated = propagation.fields();
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = headers[name];
-      if (value !== undefined) outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (value !== undefined && !propagated.includes(name)) outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     if (context) {
       outgoing[CORRELATION_HEADER] = context.correlationId;
       outgoing[ACTOR_HEADER] = context.actor;
     }
     const payload = body !== undefined && method !== 'GET' && method !== 'HEAD' ? JSON.stringify(body) : undefined;
-    if (payload !== undefined) {
-      outgoing['content-type'] = 'application/json';
-      outgoing['content-length'] = String(Buffer.byteLength(payload));
-    }
+    if (payload !== undefined) outgoing['content-type'] = 'application/json';
     try {
-      const response = await this.request(`${route.url}${pathAndQuery}`, method, outgoing, payload);
+      const response = await this.pool(route.url).request({ path: pathAndQuery, method: method as Dispatcher.HttpMethod, headers: outgoing, body: payload });
+      const text = await response.body.text();
       const forwarded: Record<string, string> = {};
       for (const name of FORWARDED_RESPONSE_HEADERS) {
         const raw = response.headers[name];
         const value = Array.isArray(raw) ? raw.join(', ') : raw;
         if (value !== undefined) forwarded[name] = name === 'location' && value.startsWith('/') ? `/api${value}` : value;
       }
-      return { status: response.status, headers: forwarded, body: response.body };
+      return { status: response.statusCode, headers: forwarded, body: text };
     } catch (error) {
-      const timedOut = error instanceof UpstreamTimeout;
+      const timedOut = error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError;
       this.logger.warn(`${route.service} ${method} ${pathAndQuery}: ${timedOut ? 'timed out' : (error as Error).message}`);
       const failure = timedOut
         ? errorBody(504, `${route.service} did not answer within ${this.settings.http.request_timeout} ms`)
@@ -83,27 +85,17 @@ export class ServiceProxy implements OnModuleDestroy {
     }
   }
 
-  /** One request with a deadline for the whole exchange (not an idle-socket timeout). */
-  private request(url: string, method: string, headers: Record<string, string>, payload: string | undefined): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
-    return new Promise((resolve, reject) => {
-      const outgoing = httpRequest(url, { method, headers, agent: this.agent }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', fail);
-        response.on('end', () => {
-          clearTimeout(deadline);
-          resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') });
-        });
-      });
-      const deadline = setTimeout(() => outgoing.destroy(new UpstreamTimeout()), this.settings.http.request_timeout);
-      function fail(error: Error): void {
-        clearTimeout(deadline);
-        reject(error);
-      }
-      outgoing.on('error', fail);
-      outgoing.end(payload);
-    });
+  /**
+   * The keep-alive pool of one service. The timeout bounds the wait for the response head and
+   * then each pause in its body (a proxy's read timeout), so a service that hangs is a 504.
+   */
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      const timeout = this.settings.http.request_timeout;
+      pool = new Pool(origin, { headersTimeout: timeout, bodyTimeout: timeout });
+      this.pools.set(origin, pool);
+    }
+    return pool;
   }
 }
-
-class UpstreamTimeout extends Error {}

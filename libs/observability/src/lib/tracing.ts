@@ -2,6 +2,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 
@@ -15,7 +16,8 @@ export interface TracingSettings {
 /**
  * Starts OpenTelemetry for this process. Call it before the app's other modules load (each
  * app's src/tracing.ts, imported first by its main.ts): the instrumentations patch node:http,
- * pg and ioredis as they are required, so they must be in place first. The bundles keep npm
+ * pg and ioredis as they are required (undici's, which the gateway calls services with, is traced
+ * through its diagnostics channels), so they must be in place first. The bundles keep npm
  * packages external (webpack.app.cjs), so the patching also works in dist/.
  *
  * Off (no SDK, no cost beyond the no-op API) when no endpoint is set. Kafka is traced by the
@@ -29,7 +31,7 @@ export function startTracing(service: string, settings: TracingSettings): () => 
     serviceName: service,
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.trace_sampling) }),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${settings.otlp_endpoint.replace(/\/$/, '')}/v1/traces` }), scheduledDelayMillis: 500 })],
-    instrumentations: [new HttpInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation()],
+    instrumentations: [new HttpInstrumentation(), new UndiciInstrumentation(), new PgInstrumentation(), new IORedisInstrumentation()],
   });
   sdk.start();
   return () => sdk.shutdown();

@@ -25,16 +25,25 @@ export class AuditTrail {
   ) {}
 
   /**
-   * Runs a command and records its outcome. A failed audit write is logged, not thrown: the
-   * command has committed by then, and an error would make the client retry it.
+   * Runs a command and records its outcome. `execute` gets `recordAccepted`, to call in the
+   * transaction that commits the command's effect: the audit record then commits with it, or
+   * not at all (recorded afterwards, a crash in between would lose it). A command that never
+   * calls it is recorded as accepted once it returns. A rejection is recorded on its own (there
+   * is nothing to commit it with), and a failure to record one is logged, not thrown: the
+   * client must see the command's own error.
    */
-  async run<T>(command: string, targetId: string | undefined, commandId: string, execute: () => Promise<T>): Promise<T> {
+  async run<T>(command: string, targetId: string | undefined, commandId: string, execute: (recordAccepted: (transaction: unknown) => Promise<void>) => Promise<T>): Promise<T> {
     const started = performance.now();
     const timed = (outcome: AuditEntry['outcome']) => metrics.commandSeconds.observe({ command, outcome }, (performance.now() - started) / 1_000);
+    const accepted: AuditEntry = { command, targetId, commandId, outcome: 'accepted' };
+    let recorded = false;
     try {
-      const result = await execute();
+      const result = await execute(async (transaction) => {
+        await this.append(accepted, transaction);
+        recorded = true;
+      });
       timed('accepted');
-      await this.record({ command, targetId, commandId, outcome: 'accepted' });
+      if (!recorded) await this.record(accepted);
       return result;
     } catch (error) {
       timed('rejected');

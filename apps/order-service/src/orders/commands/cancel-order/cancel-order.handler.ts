@@ -23,13 +23,15 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
   async execute(command: CancelOrder): Promise<OrderCommandResult | undefined> {
     if (command.reaction) return this.react(command, command.reaction);
     const commandId = randomUUID();
-    return this.audit.run('CancelOrder', command.orderId, commandId, async () => {
+    return this.audit.run('CancelOrder', command.orderId, commandId, async (recordAccepted) => {
       const order = await this.orders.loadExisting(command.orderId, command.expectedVersion);
       order.execute({ type: 'CancelOrder', reason: command.reason });
       const { version } = await inTransaction(this.pool, async (tx) => {
         // Before the append (see PaymentDeadlines): a watcher expiring this order meanwhile makes the append a 409, never a deadlock.
         await this.deadlines.settle(tx, order.id);
-        return this.orders.save(order, commandCausation(this.service.name, commandId), tx);
+        const saved = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
+        await recordAccepted(tx);
+        return saved;
       });
       return orderResult(order, version);
     });

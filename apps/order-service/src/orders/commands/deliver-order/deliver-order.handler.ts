@@ -18,10 +18,14 @@ export class DeliverOrderHandler implements ICommandHandler<DeliverOrder> {
 
   async execute(command: DeliverOrder): Promise<OrderCommandResult> {
     const commandId = randomUUID();
-    return this.audit.run('DeliverOrder', command.orderId, commandId, async () => {
+    return this.audit.run('DeliverOrder', command.orderId, commandId, async (recordAccepted) => {
       const order = await this.orders.loadExisting(command.orderId, command.expectedVersion);
       order.execute({ type: 'DeliverOrder' });
-      const { version } = await inTransaction(this.pool, (tx) => this.orders.save(order, commandCausation(this.service.name, commandId), tx));
+      const { version } = await inTransaction(this.pool, async (tx) => {
+        const saved = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
+        await recordAccepted(tx);
+        return saved;
+      });
       return orderResult(order, version);
     });
   }

@@ -24,7 +24,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
 
   async execute(command: PlaceOrder): Promise<OrderCommandResult> {
     const commandId = randomUUID();
-    return this.audit.run('PlaceOrder', command.orderId, commandId, async () => {
+    return this.audit.run('PlaceOrder', command.orderId, commandId, async (recordAccepted) => {
       const order = await this.orders.load(command.orderId);
       const paymentDeadline = new Date(Date.now() + this.settings.saga.payment_deadline).toISOString();
       order.execute({
@@ -41,6 +41,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
         const { version } = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
         // Durable, with the event: the deadline outlives this process (PaymentDeadlineWatcher).
         await this.deadlines.schedule(tx, order.id, paymentDeadline);
+        await recordAccepted(tx);
         return orderResult(order, version);
       });
     });

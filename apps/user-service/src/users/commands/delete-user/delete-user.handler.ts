@@ -19,13 +19,14 @@ export class DeleteUserHandler implements ICommandHandler<DeleteUser> {
 
   async execute(command: DeleteUser): Promise<CommandResult> {
     const commandId = randomUUID();
-    return this.audit.run('DeleteUser', command.userId, commandId, async () => {
+    return this.audit.run('DeleteUser', command.userId, commandId, async (recordAccepted) => {
       const user = await this.users.loadExisting(command.userId, command.expectedVersion);
       user.execute({ type: 'DeleteUser' });
       return inTransaction(this.pool, async (tx) => {
         // A deleted user's email may sign up again.
         await releaseEmail(tx, this.service.schema, user.current.email, user.id);
         const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
+        await recordAccepted(tx);
         return { id: user.id, version };
       });
     });

@@ -19,7 +19,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUser> {
 
   async execute(command: UpdateUser): Promise<CommandResult> {
     const commandId = randomUUID();
-    return this.audit.run('UpdateUser', command.userId, commandId, async () => {
+    return this.audit.run('UpdateUser', command.userId, commandId, async (recordAccepted) => {
       const user = await this.users.loadExisting(command.userId, command.expectedVersion);
       const previousEmail = user.current.email;
       const events = user.execute({ type: 'UpdateUser', ...command.changes });
@@ -31,6 +31,7 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUser> {
           }
         }
         const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
+        await recordAccepted(tx);
         return { id: user.id, version };
       });
     });

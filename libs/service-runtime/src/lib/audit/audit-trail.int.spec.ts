@@ -1,0 +1,63 @@
+import { topicOf } from '@causeway/contracts';
+import { catalogSchemas, inTransaction, migrateEventStore, PostgresEventStore } from '@causeway/eventsourcing';
+import { createTestDatabase, type TestDatabase } from '@causeway/testing';
+import { randomUUID } from 'node:crypto';
+import { AuditTrail } from './audit-trail';
+
+/** The audit record of a command and the command's effect commit together (real PostgreSQL). */
+describe('AuditTrail', () => {
+  let db: TestDatabase;
+  let audit: AuditTrail;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('audit_trail');
+    await migrateEventStore(db.pool, { schema: db.schema, partitions: 2 });
+    await db.pool.query(`CREATE TABLE ${db.schema}.effects (command_id uuid PRIMARY KEY)`);
+    audit = new AuditTrail(new PostgresEventStore(db.pool, { schema: db.schema, schemas: { ...catalogSchemas, topic: topicOf } }), 'test-service');
+  });
+  afterAll(() => db?.dispose());
+
+  const recordsOf = async (commandId: string) =>
+    (
+      await db.pool.query<{ outcome: string; reason: string | null; transaction_id: string }>(
+        `SELECT data->>'outcome' AS outcome, data->>'reason' AS reason, transaction_id::text FROM ${db.schema}.events
+         WHERE event_type = 'CommandAudited' AND metadata->>'causationId' = $1`,
+        [commandId],
+      )
+    ).rows;
+  const effectsOf = async (commandId: string) => (await db.pool.query(`SELECT 1 FROM ${db.schema}.effects WHERE command_id = $1`, [commandId])).rowCount;
+
+  it('records an accepted command in the transaction that commits its effect', async () => {
+    const commandId = randomUUID();
+    const xid = await audit.run('DoThing', 'target-1', commandId, (recordAccepted) =>
+      inTransaction(db.pool, async (tx) => {
+        await tx.query(`INSERT INTO ${db.schema}.effects (command_id) VALUES ($1)`, [commandId]);
+        await recordAccepted(tx);
+        return (await tx.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid')).rows[0].xid;
+      }),
+    );
+    expect(await effectsOf(commandId)).toBe(1);
+    expect(await recordsOf(commandId)).toEqual([{ outcome: 'accepted', reason: null, transaction_id: xid }]);
+  });
+
+  it('keeps no accepted record when that transaction rolls back: the command is recorded as rejected', async () => {
+    const commandId = randomUUID();
+    await expect(
+      audit.run('DoThing', 'target-2', commandId, (recordAccepted) =>
+        inTransaction(db.pool, async (tx) => {
+          await tx.query(`INSERT INTO ${db.schema}.effects (command_id) VALUES ($1)`, [commandId]);
+          await recordAccepted(tx);
+          throw new Error('the write after it failed');
+        }),
+      ),
+    ).rejects.toThrow('the write after it failed');
+    expect(await effectsOf(commandId)).toBe(0);
+    expect(await recordsOf(commandId)).toEqual([{ outcome: 'rejected', reason: 'the write after it failed', transaction_id: expect.any(String) }]);
+  });
+
+  it('records a command that did not record itself as accepted once it returns', async () => {
+    const commandId = randomUUID();
+    expect(await audit.run('DoThing', undefined, commandId, async () => 42)).toBe(42);
+    expect(await recordsOf(commandId)).toEqual([{ outcome: 'accepted', reason: null, transaction_id: expect.any(String) }]);
+  });
+});

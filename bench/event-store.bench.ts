@@ -1,7 +1,7 @@
 /**
  * Event store benchmark: one script, one run, a table of numbers and ratios (no assertions).
  *
- *   SWC_NODE_PROJECT=bench/tsconfig.json node -r @swc-node/register bench/event-store.bench.ts [flags]
+ *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/event-store.bench.ts [flags]
  *
  * Sections (bench/README.md says what each measures):
  *   append     1-event appends on N distinct streams (new, then existing) at each concurrency:
@@ -20,6 +20,7 @@ import { Pool, types } from 'pg';
 import {
   Aggregate,
   AggregateRepository,
+  GENERIC_PLAN_OPTIONS,
   migrateEventStore,
   PostgresEventStore,
   START,
@@ -644,7 +645,8 @@ class Notebook extends Aggregate<NoteState, NoteCommand, NoteEvent> {
 
 async function sectionRehydrate(out: string[]): Promise<void> {
   const schema = `${RUN}_rehydrate`;
-  const pool = new Pool({ connectionString: URL_, max: 4 });
+  // Connected as the services' pools are (libs/service-runtime): their reads run on generic plans.
+  const pool = new Pool({ connectionString: URL_, max: 4, options: GENERIC_PLAN_OPTIONS });
   try {
     await migrateEventStore(pool, { schema, partitions: PARTITIONS });
     const store = new PostgresEventStore(pool, { schema, schemas: benchSchemas });

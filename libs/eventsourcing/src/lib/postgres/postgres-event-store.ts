@@ -29,6 +29,8 @@ interface EventRow {
 
 const UNIQUE_VIOLATION = '23505';
 const COLUMNS = 'global_position, aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at, transaction_id';
+/** The largest version a stream can reach: `events.version` is an integer column. */
+const MAX_VERSION = 2_147_483_647;
 
 /**
  * PostgreSQL event store (ARCHITECTURE §3). An append is ONE statement: the events and their
@@ -94,8 +96,15 @@ export class PostgresEventStore implements EventStore {
       many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },
     };
     const read = (name: string, text: string) => preparedStatement(`read_${name}`, text);
+    // "version > x" with x unknown when the plan is made (a generic plan's parameter, or the
+    // snapshot's version read in the same statement) is estimated at a third of the stream; where
+    // one long stream fills most of its partition, the planner then scans the whole partition
+    // (1.3 ms, or 9 ms in parallel, against 0.05 ms through the primary key for the 24 events
+    // after a snapshot of a 10,000-event stream). Bounded on both sides, the range counts as
+    // narrow (PostgreSQL's default range selectivity, 0.5%) and the primary key is used.
+    const laterVersions = (after: string) => `version > ${after} AND version <= ${MAX_VERSION}`;
     this.reads = {
-      stream: read('stream', `SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND version > $2 ORDER BY version`),
+      stream: read('stream', `SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND ${laterVersions('$2')} ORDER BY version`),
       // The usable snapshot as a first row without a position (its state in `data`), then the
       // events after it: one round trip and one plan where a repository used to need two.
       aggregate: read(
@@ -108,7 +117,7 @@ export class PostgresEventStore implements EventStore {
                 NULL::timestamptz AS occurred_at, NULL::xid8 AS transaction_id
          FROM snapshot
          UNION ALL
-         SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND version > coalesce((SELECT version FROM snapshot), 0)
+         SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND ${laterVersions('coalesce((SELECT version FROM snapshot), 0)')}
          ORDER BY version`,
       ),
       all: read(

@@ -179,3 +179,60 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     for (const id of written) expect(seen.get(id)).toBe(1);
   });
 });
+
+/**
+ * A long stream alone in its partition, read on generic plans as services read (their pools
+ * connect with GENERIC_PLAN_OPTIONS): the events after a snapshot come through the primary key.
+ * Observed from PostgreSQL's own scan counters on the partition, on the one connection the store uses.
+ */
+describe('PostgresEventStore reads of a long stream (real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let store: PostgresEventStore;
+  const id = randomUUID();
+  let partition: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase('es_plans', 1);
+    await migrateEventStore(db.pool, { schema: db.schema, partitions: 2 });
+    store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: contractTestSchemas().schemas });
+    await db.pool.query(
+      `INSERT INTO ${db.schema}.events (aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at)
+       SELECT $1, v, gen_random_uuid(), 'Noted', 'Note', 1, jsonb_build_object('text', repeat('x', 400)), $2::jsonb, now() FROM generate_series(1, 5000) v`,
+      [id, JSON.stringify(noted('').metadata)],
+    );
+    await store.saveSnapshot({ aggregateId: id, aggregateType: 'Note', version: 4976, schemaVersion: 1, state: {} });
+    await db.pool.query(`VACUUM ANALYZE ${db.schema}.events`);
+    partition = (await db.pool.query(`SELECT tableoid::regclass::text AS p FROM ${db.schema}.events WHERE aggregate_id = $1 LIMIT 1`, [id])).rows[0].p;
+  });
+  afterAll(() => db.dispose());
+
+  /** Sequential and index scans of the stream's partition caused by `read` (the pool has one connection). */
+  const scansDuring = async (read: () => Promise<unknown>) => {
+    const counters = async () => {
+      await db.pool.query('SELECT pg_stat_force_next_flush()'); // this backend's counts so far, visible to the next statement
+      const { rows } = await db.pool.query<{ seq: string; idx: string }>(`SELECT seq_scan AS seq, idx_scan AS idx FROM pg_stat_user_tables WHERE relid = $1::regclass`, [partition]);
+      return { seq: Number(rows[0].seq), idx: Number(rows[0].idx) };
+    };
+    const before = await counters();
+    await read();
+    const after = await counters();
+    return { seq: after.seq - before.seq, idx: after.idx - before.idx };
+  };
+
+  it('loads the snapshot and the 24 events after it without scanning the partition', async () => {
+    for (let i = 0; i < 3; i++) {
+      let history: Awaited<ReturnType<PostgresEventStore['loadAggregate']>> | undefined;
+      expect(await scansDuring(async () => (history = await store.loadAggregate(id, { aggregateType: 'Note', schemaVersion: 1 })))).toEqual({ seq: 0, idx: 1 });
+      expect(history?.snapshot?.version).toBe(4976);
+      expect(history?.events.map((e) => e.version)).toEqual(Array.from({ length: 24 }, (_, k) => 4977 + k));
+    }
+  });
+
+  it('reads a stream from a version without scanning the partition', async () => {
+    for (let i = 0; i < 3; i++) {
+      let events: StoredEvent[] = [];
+      expect(await scansDuring(async () => (events = await store.readStream(id, 4990)))).toEqual({ seq: 0, idx: 1 });
+      expect(events).toHaveLength(10);
+    }
+  });
+});

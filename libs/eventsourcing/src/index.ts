@@ -6,6 +6,7 @@ export { AggregateNotFoundError, ConcurrencyConflictError, DomainRuleViolation }
 export {
   START,
   type AggregateHistory,
+  type ReplayedEvent,
   type AppendRequest,
   type AppendResult,
   type Checkpoint,

@@ -72,10 +72,16 @@ export interface SnapshotKind {
   schemaVersion: number;
 }
 
+/**
+ * What replaying an event needs: its type, version and (upcast) data. Loading an aggregate
+ * reads only these; ids, metadata, times and positions would be decoded for nothing.
+ */
+export type ReplayedEvent = Pick<StoredEvent, 'eventType' | 'version' | 'schemaVersion' | 'data'>;
+
 /** An aggregate's history as a repository replays it: a usable snapshot, if any, then the events after it. */
 export interface AggregateHistory {
   snapshot?: Snapshot;
-  events: StoredEvent[];
+  events: ReplayedEvent[];
 }
 
 export interface EventStore {

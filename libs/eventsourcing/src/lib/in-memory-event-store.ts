@@ -48,7 +48,8 @@ export class InMemoryEventStore implements EventStore {
   async loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory> {
     const found = await this.loadSnapshot(aggregateId);
     const snapshot = found && found.aggregateType === kind.aggregateType && found.schemaVersion === kind.schemaVersion ? found : undefined;
-    return { snapshot, events: await this.readStream(aggregateId, snapshot?.version ?? 0) };
+    const events = (await this.readStream(aggregateId, snapshot?.version ?? 0)).map(({ eventType, version, schemaVersion, data }) => ({ eventType, version, schemaVersion, data }));
+    return snapshot ? { snapshot, events } : { events };
   }
 
   async readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult> {

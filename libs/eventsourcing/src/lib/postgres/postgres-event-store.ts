@@ -105,19 +105,18 @@ export class PostgresEventStore implements EventStore {
     const laterVersions = (after: string) => `version > ${after} AND version <= ${MAX_VERSION}`;
     this.reads = {
       stream: read('stream', `SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND ${laterVersions('$2')} ORDER BY version`),
-      // The usable snapshot as a first row without a position (its state in `data`), then the
-      // events after it: one round trip and one plan where a repository used to need two.
+      // The usable snapshot as a first row (its state in `data`, `snapshot` true), then the
+      // events after it, replay columns only: one round trip and one plan where a repository
+      // used to need two.
       aggregate: read(
         'aggregate',
         `WITH snapshot AS MATERIALIZED (
            SELECT version, state FROM ${s}.snapshots WHERE aggregate_id = $1 AND aggregate_type = $2 AND schema_version = $3
          )
-         SELECT NULL::bigint AS global_position, $1::uuid AS aggregate_id, version, NULL::uuid AS event_id, NULL::text AS event_type,
-                $2::text AS aggregate_type, $3::integer AS schema_version, state AS data, NULL::jsonb AS metadata,
-                NULL::timestamptz AS occurred_at, NULL::xid8 AS transaction_id
-         FROM snapshot
+         SELECT true AS snapshot, version, NULL::text AS event_type, NULL::integer AS schema_version, state AS data FROM snapshot
          UNION ALL
-         SELECT ${COLUMNS} FROM ${s}.events WHERE aggregate_id = $1 AND ${laterVersions('coalesce((SELECT version FROM snapshot), 0)')}
+         SELECT false, version, event_type, schema_version, data FROM ${s}.events
+         WHERE aggregate_id = $1 AND ${laterVersions('coalesce((SELECT version FROM snapshot), 0)')}
          ORDER BY version`,
       ),
       all: read(
@@ -227,11 +226,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory> {
-    const { rows } = await this.pool.query<EventRow>({ ...this.reads.aggregate, values: [aggregateId, kind.aggregateType, kind.schemaVersion] });
+    const { rows } = await this.pool.query<{ snapshot: boolean; version: number; event_type: string; schema_version: number; data: Record<string, unknown> }>({
+      ...this.reads.aggregate,
+      values: [aggregateId, kind.aggregateType, kind.schemaVersion],
+    });
     const first = rows[0];
-    if (first?.global_position !== null) return { events: rows.map((r) => this.toEvent(r)) };
-    const snapshot = { aggregateId, aggregateType: kind.aggregateType, version: first.version, schemaVersion: kind.schemaVersion, state: first.data };
-    return { snapshot, events: rows.slice(1).map((r) => this.toEvent(r)) };
+    const snapshot = first?.snapshot ? { aggregateId, aggregateType: kind.aggregateType, version: first.version, schemaVersion: kind.schemaVersion, state: first.data } : undefined;
+    const events = (snapshot ? rows.slice(1) : rows).map((row) => {
+      const current = this.options.schemas.upcast(row.event_type, row.schema_version, row.data);
+      return { eventType: row.event_type, version: row.version, schemaVersion: current.schemaVersion, data: current.data };
+    });
+    return snapshot ? { snapshot, events } : { events };
   }
 
   /**

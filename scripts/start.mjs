@@ -2,7 +2,7 @@
 // logs prefixed with the app's name. Ctrl-C (or SIGTERM) stops them all; infrastructure keeps
 // running for the next start (`npm run infra:down` stops it).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 ensureInstalled(root);
 if (run(root, 'node', ['infra/up.mjs']) !== 0) process.exit(1);
 
-const apps = existsSync(join(root, 'apps'))
-  ? readdirSync(join(root, 'apps')).filter((name) => existsSync(join(root, 'apps', name, 'project.json')))
-  : [];
+// The deployables: projects tagged type:app (apps/ also holds test-only projects, e.g. saga-e2e).
+const isDeployable = (name) => {
+  const project = join(root, 'apps', name, 'project.json');
+  return existsSync(project) && (JSON.parse(readFileSync(project, 'utf8')).tags ?? []).includes('type:app');
+};
+const apps = existsSync(join(root, 'apps')) ? readdirSync(join(root, 'apps')).filter(isDeployable) : [];
 if (apps.length === 0) {
   console.log('[start] infrastructure is up; there are no apps under apps/ yet.');
   process.exit(0);

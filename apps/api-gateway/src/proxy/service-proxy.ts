@@ -31,6 +31,11 @@ export class ServiceProxy implements OnModuleDestroy {
   private readonly logger = new Logger('ServiceProxy');
   private readonly routes: ReturnType<typeof serviceRoutes>;
   private readonly pools = new Map<string, Pool>();
+  /**
+   * With tracing on, the propagator writes traceparent/tracestate for the gateway's own span;
+   * passing the client's along as well would send two. (Tracing starts before any module loads.)
+   */
+  private readonly forwardedRequestHeaders = FORWARDED_REQUEST_HEADERS.filter((name) => !propagation.fields().includes(name));
 
   constructor(@Inject(GATEWAY_SETTINGS) private readonly settings: Settings) {
     this.routes = serviceRoutes(settings);
@@ -52,12 +57,9 @@ export class ServiceProxy implements OnModuleDestroy {
     const route = this.routes[prefix];
     const context = currentContext();
     const outgoing: Record<string, string> = {};
-    // With tracing on, the propagator writes traceparent/tracestate for the gateway's own span;
-    // passing the client's along as well would send two.
-    const propagated = propagation.fields();
-    for (const name of FORWARDED_REQUEST_HEADERS) {
+    for (const name of this.forwardedRequestHeaders) {
       const value = headers[name];
-      if (value !== undefined && !propagated.includes(name)) outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (value !== undefined) outgoing[name] = Array.isArray(value) ? value.join(', ') : value;
     }
     if (context) {
       outgoing[CORRELATION_HEADER] = context.correlationId;

@@ -46,6 +46,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { allProcessTicks, machineTicks, processTicks, TICKS_PER_SECOND } from './proc-cpu';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
@@ -197,36 +198,8 @@ async function nestDiagnostic(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // /proc: CPU time per process, machine busy time, the pid listening on a port
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return 0;
-  }
-}
-
 function pidsByComm(prefix: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim().startsWith(prefix)) pids.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
-
-function machineTicks(): { busy: number; total: number } {
-  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = cpu[3] + cpu[4];
-  return { busy: total - idle, total };
+  return [...allProcessTicks()].filter(([, p]) => p.comm.startsWith(prefix)).map(([pid]) => pid);
 }
 
 /** The pid of a process of ours listening on 127.0.0.1:<port> (startServiceProcess does not expose it). */

@@ -37,9 +37,9 @@ import { Kafka, logLevel, type ProducerBatch, type TopicMessages } from 'kafkajs
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { Client, type Pool } from 'pg';
+import { allProcessTicks, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
@@ -94,52 +94,19 @@ function summary(values: number[]): string {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-/** Whole-machine CPU use between two /proc/stat samples (Linux only; 'n/a' elsewhere). */
-function cpuSample(): number[] | undefined {
-  try {
-    return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  } catch {
-    return undefined;
-  }
-}
-function cpuBusy(a: number[] | undefined, b: number[] | undefined): string {
-  if (!a || !b) return 'n/a';
-  const d = b.map((v, i) => v - a[i]);
-  const total = d.reduce((x, y) => x + y, 0);
-  const idle = d[3] + (d[4] ?? 0);
-  return `${((100 * (total - idle)) / total).toFixed(0)}%`;
+/** Whole-machine CPU use between two samples ('n/a' off Linux). */
+function cpuBusy(a: { busy: number; total: number }, b: { busy: number; total: number }): string {
+  return b.total > a.total ? `${((100 * (b.busy - a.busy)) / (b.total - a.total)).toFixed(0)}%` : 'n/a';
 }
 
-/** CPU ticks per process (Linux /proc), to split machine CPU between PostgreSQL, Kafka and the node processes. */
-function procTicks(): Map<number, { comm: string; ticks: number }> {
-  const out = new Map<number, { comm: string; ticks: number }>();
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        const comm = stat.slice(stat.indexOf('(') + 1, close);
-        const fields = stat.slice(close + 2).split(' ');
-        out.set(Number(entry), { comm, ticks: Number(fields[11]) + Number(fields[12]) });
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-  } catch {
-    // not Linux
-  }
-  return out;
-}
-function cpuByProcess(a: Map<number, { comm: string; ticks: number }>, b: Map<number, { comm: string; ticks: number }>, ms: number, names: Record<number, string>): string {
+function cpuByProcess(a: Map<number, ProcessTicks>, b: Map<number, ProcessTicks>, ms: number, names: Record<number, string>): string {
   const groups = new Map<string, number>();
   for (const [pid, { comm, ticks }] of b) {
     const before = a.get(pid)?.ticks ?? 0;
     const group = names[pid] ?? (comm === 'postgres' ? 'postgres' : comm === 'java' ? 'kafka (java)' : 'other');
     groups.set(group, (groups.get(group) ?? 0) + ticks - before);
   }
-  const hz = 100; // USER_HZ
-  return [...groups].filter(([, t]) => t > 0).sort((x, y) => y[1] - x[1]).map(([g, t]) => `${g} ${((t / hz / (ms / 1000)) * 100).toFixed(0)}%`).join(', ') + ' (of one core)';
+  return [...groups].filter(([, t]) => t > 0).sort((x, y) => y[1] - x[1]).map(([g, t]) => `${g} ${((t / TICKS_PER_SECOND / (ms / 1000)) * 100).toFixed(0)}%`).join(', ') + ' (of one core)';
 }
 
 /**
@@ -567,14 +534,14 @@ async function throughput(batchSize: number, kind: RelayKind): Promise<Throughpu
       lastPublishedAt = now();
     });
     const stopRelay = onCleanup('stop relay', () => relay.stop());
-    const cpu0 = cpuSample();
-    const procs0 = procTicks();
+    const cpu0 = machineTicks();
+    const procs0 = allProcessTicks();
     const t0 = now();
     relay.start();
     await until('the relay to publish the backlog', () => published >= backlog || errors.length > 0, 180_000, 2);
     const relayMs = lastPublishedAt - t0;
-    const cpu1 = cpuSample();
-    const procs1 = procTicks();
+    const cpu1 = machineTicks();
+    const procs1 = allProcessTicks();
     await stopRelay();
     if (errors.length) throw errors[0];
     const { rows: [{ n: left }] } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE published_at IS NULL`);
@@ -850,8 +817,8 @@ async function latency(kind: RelayKind, mode: ConsumerMode): Promise<LatencyResu
     const appendMs: number[] = [];
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
-    const cpu0 = cpuSample();
-    const procs0 = procTicks();
+    const cpu0 = machineTicks();
+    const procs0 = allProcessTicks();
     const cpuProc0 = process.cpuUsage();
     const ticks = Math.round((SECONDS * 1000) / TICK_MS);
     let midPlan: Promise<string> | undefined;
@@ -882,8 +849,8 @@ async function latency(kind: RelayKind, mode: ConsumerMode): Promise<LatencyResu
     }
     const t1 = now();
     await withTimeout(Promise.all(inflight), 60_000, 'in-flight appends');
-    const cpu1 = cpuSample();
-    const procs1 = procTicks();
+    const cpu1 = machineTicks();
+    const procs1 = allProcessTicks();
     const procMs = now() - t0;
     const cpuProc = process.cpuUsage(cpuProc0);
     loopDelay.disable();

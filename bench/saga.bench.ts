@@ -27,6 +27,7 @@ import { startSagaStack, testSettings, uniqueName, type SagaStack } from '@cause
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
+import { allProcessTicks, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -49,12 +50,19 @@ const pct = (values: number[], p: number) => {
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(7) : '      -');
 const stats = (values: number[]) => `p50 ${ms(pct(values, 50))}  p90 ${ms(pct(values, 90))}  p99 ${ms(pct(values, 99))}  max ${ms(Math.max(...values))}  (n=${values.length})`;
 
-/** Runs `concurrency` closed-loop workers for `seconds` (after `warmup`); returns completions in the measured window and their latencies. */
-async function closedLoop(one: (worker: number) => Promise<number>): Promise<{ rate: number; latencies: number[] }> {
+/**
+ * Runs `concurrency` closed-loop workers for `seconds` (after `warmup`); returns completions in
+ * the measured window and their latencies. `window` is told when the measured window opens and closes.
+ */
+async function closedLoop(one: (worker: number) => Promise<number>, window?: { open(): void; close(): void }): Promise<{ rate: number; latencies: number[] }> {
   const latencies: number[] = [];
   const started = now();
   const measureFrom = started + WARMUP * 1_000;
   const end = measureFrom + SECONDS * 1_000;
+  if (window) {
+    setTimeout(() => window.open(), WARMUP * 1_000);
+    setTimeout(() => window.close(), (WARMUP + SECONDS) * 1_000);
+  }
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async (_, worker) => {
       while (now() < end) {
@@ -107,6 +115,7 @@ async function consume(topic: string, onMessage: (key: string, value: Buffer | n
 
 async function benchSaga(stack: SagaStack, topicPrefix: string) {
   const confirmed = new Arrivals();
+  const cpu = cpuMeter(stack);
   const observer = await consume(`${topicPrefix}order_events`, (key, value) => {
     if (value && JSON.parse(value.toString()).eventType === 'OrderConfirmed') confirmed.seen(key);
   });
@@ -121,9 +130,53 @@ async function benchSaga(stack: SagaStack, topicPrefix: string) {
     const seen = await confirmed.wait(answer.body.id);
     placed.push({ id: answer.body.id, t0, tConfirmedSeen: seen });
     return seen - t0;
-  });
+  }, cpu);
   await observer.disconnect();
-  return { ...result, placed };
+  return { ...result, placed, cpu: await cpu.split(result.latencies.length) };
+}
+
+/**
+ * CPU time of every process taking part, over the measured window, per confirmed order: each app,
+ * its PostgreSQL backends (by application_name: the service's pool, its relay), Kafka, this
+ * process (the load and the observer). The saga runs CPU-bound on this machine, so this, more
+ * than the hop split, says what an order costs and where.
+ */
+function cpuMeter(stack: SagaStack) {
+  const apps = ['api-gateway', 'user-service', 'order-service', 'payment-service', 'notification-service'] as const;
+  let opened: { processes: Map<number, ProcessTicks>; machine: { busy: number; total: number } } | undefined;
+  let closed: typeof opened;
+  const snapshot = () => ({ processes: allProcessTicks(), machine: machineTicks() });
+  return {
+    open: () => void (opened = snapshot()),
+    close: () => void (closed = snapshot()),
+    async split(orders: number): Promise<Array<[string, number]> | undefined> {
+      if (!opened || !closed || closed.machine.total === 0) return undefined;
+      const backends = await stackBackends(stack);
+      const names = new Map<number, string>([[process.pid, 'saga bench (load, observer)'], ...apps.map((app): [number, string] => [stack.pidOf(app), app])]);
+      for (const [pid, name] of backends) names.set(pid, `postgres: ${name}`);
+      const groups = new Map<string, number>();
+      for (const [pid, { comm, ticks }] of closed.processes) {
+        const group = names.get(pid) ?? (comm === 'postgres' ? 'postgres: other (background, other databases)' : comm === 'java' ? 'kafka (java)' : 'other processes');
+        groups.set(group, (groups.get(group) ?? 0) + ticks - (opened.processes.get(pid)?.ticks ?? 0));
+      }
+      const msPerOrder = (ticks: number) => (ticks * 1_000) / TICKS_PER_SECOND / orders;
+      const rows = [...groups].filter(([, ticks]) => ticks > 0).sort((a, b) => b[1] - a[1]).map(([group, ticks]): [string, number] => [group, msPerOrder(ticks)]);
+      const { busy, total } = { busy: closed.machine.busy - opened.machine.busy, total: closed.machine.total - opened.machine.total };
+      return [...rows, [`machine, all cores (${((100 * busy) / total).toFixed(0)}% busy)`, msPerOrder(busy)]];
+    },
+  };
+}
+
+/** The stack's PostgreSQL backends: pid → application_name. */
+async function stackBackends(stack: SagaStack): Promise<Map<number, string>> {
+  const db = new Client({ connectionString: settings.event_store.database_url });
+  await db.connect();
+  try {
+    const { rows } = await db.query<{ pid: number; name: string }>(`SELECT pid, application_name AS name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [stack.database]);
+    return new Map(rows.map((r) => [r.pid, r.name || 'unnamed']));
+  } finally {
+    await db.end();
+  }
 }
 
 /** Per-hop split from the stores' own timestamps (same host clock as the bench). */
@@ -216,6 +269,9 @@ async function main(): Promise<void> {
   console.log(`  orders/s confirmed: ${saga.rate.toFixed(1)}   latency ms ${stats(saga.latencies)}`);
   console.log('  where the time goes, ms per order:');
   for (const [hop, values] of Object.entries(hops)) console.log(`    ${hop.padEnd(46)} ${stats(values)}`);
+  console.log('  where the CPU goes, ms of CPU time per confirmed order (measured window, /proc):');
+  if (!saga.cpu) console.log('    n/a (not Linux)');
+  for (const [group, ms] of saga.cpu ?? []) console.log(`    ${group.padEnd(46)} ${ms.toFixed(2).padStart(7)}`);
   console.log(`\nplumbing floor: A → B → C through two kafkajs consume → produce hops, no database (closed loop, ${CONCURRENCY} workers):`);
   console.log(`  messages/s: ${floor.rate.toFixed(1)}   latency ms ${stats(floor.latencies)}`);
   console.log(`\nratio saga / floor: ${(saga.rate / floor.rate).toFixed(2)}x   [targets: >= 200 orders/s, p99 <= 250 ms, >= 0.35x the floor]`);

@@ -222,11 +222,13 @@ export async function startSagaStack(name: string, env: Record<string, string> =
   // ---- the processes --------------------------------------------------------------------------
 
   /** An app's own base URL (for what the gateway does not route, e.g. GET /metrics). */
-  const urlOf = (app: App): string => {
+  const running = (app: App): ServiceProcess => {
     const process = processes[app];
     if (!process) throw new Error(`${app} is not running`);
-    return process.url;
+    return process;
   };
+  const urlOf = (app: App): string => running(app).url;
+  const pidOf = (app: App): number => running(app).pid;
 
   /** SIGKILL: a crash, no shutdown hooks. */
   const kill = async (app: App) => {
@@ -318,6 +320,7 @@ export async function startSagaStack(name: string, env: Record<string, string> =
     waitForEvents,
     deadLettered,
     urlOf,
+    pidOf,
     kill,
     restart,
     stop,

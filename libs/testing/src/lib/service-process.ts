@@ -7,6 +7,8 @@ import { waitFor } from './wait-for';
 
 export interface ServiceProcess {
   url: string;
+  /** The app's process id, to read its CPU time from /proc (bench/saga). */
+  pid: number;
   /** SIGTERM and wait: a graceful shutdown. */
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash. */
@@ -53,5 +55,5 @@ export async function startServiceProcess(app: string, port: number, env: Record
     await signal('SIGKILL');
     throw error;
   }
-  return { url, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL'), logs };
+  return { url, pid: child.pid ?? -1, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL'), logs };
 }

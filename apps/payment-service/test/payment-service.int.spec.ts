@@ -332,6 +332,30 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
   });
 
+  it('drains a backlog of charges one after the other without waiting for its poll, and makes no empty claim after the last', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderIds = [randomUUID(), randomUUID(), randomUUID()];
+    await send(...orderIds.map((orderId) => orderPlaced(orderId, 'tok_visa')));
+    for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentInitiated');
+    const claimed = (query: unknown) => /SET not_before = .*claim_token = gen_random_uuid\(\)/s.test(typeof query === 'string' ? query : (query as { text: string }).text);
+    const claims = () => jest.mocked(pool.query).mock.calls.filter(([query]) => claimed(query)).length;
+    jest.spyOn(pool, 'query');
+    // One worker that would sleep a minute between polls: only claiming on at once drains the three in time.
+    const options = { concurrency: 1, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), new SandboxPaymentProvider(1, 1_000), app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    processor.start();
+    try {
+      for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentProcessed', 20_000);
+      await processor.stop(); // a worker that claims again after the last charge has done so by now
+      expect(claims()).toBe(3);
+    } finally {
+      await processor.stop();
+      jest.mocked(pool.query).mockRestore();
+      own.start();
+    }
+  });
+
   it('a charge leased by a worker that died is taken over when the lease expires, with the same idempotency key', async () => {
     const { own, paymentId } = await initiatedWhileStopped();
     // What a worker killed mid-charge leaves behind: a claim nobody renews.

@@ -1,7 +1,7 @@
 import { contractTestSchemas } from '../testing/test-schemas';
 import { Aggregate, assertNever, type DomainEvent } from './aggregate';
 import { AggregateRepository } from './aggregate-repository';
-import { DomainRuleViolation } from './errors';
+import { ConcurrencyConflictError, DomainRuleViolation } from './errors';
 import type { EventStore } from './event-store.port';
 import { InMemoryEventStore } from './in-memory-event-store';
 
@@ -113,5 +113,21 @@ describe('AggregateRepository', () => {
     const reloaded = await repo().load(notebook.id);
     expect(() => reloaded.execute({ type: 'AddNote', text: 'late' })).toThrow(DomainRuleViolation);
     expect(await store.readStream(notebook.id)).toHaveLength(1);
+  });
+
+  it('starts a new aggregate without reading the store, and refuses to save it over a taken id', async () => {
+    const { store, repo } = setup();
+    const id = '0b5c7d0e-4444-4c36-9f5b-0a9c7a4f5d11';
+    const loads = jest.spyOn(store, 'loadAggregate');
+    const fresh = repo().startNew(id);
+    expect(loads).not.toHaveBeenCalled();
+    expect(fresh.exists).toBe(false);
+    fresh.execute({ type: 'AddNote', text: 'first' });
+    expect((await repo().save(fresh, context)).version).toBe(1);
+
+    const duplicate = repo().startNew(id);
+    duplicate.execute({ type: 'AddNote', text: 'second' });
+    await expect(repo().save(duplicate, context)).rejects.toBeInstanceOf(ConcurrencyConflictError);
+    expect(await store.readStream(id)).toHaveLength(1);
   });
 });

@@ -37,7 +37,15 @@ export class AggregateRepository<A extends AnyAggregate> {
     return aggregate;
   }
 
-  /** `transaction`: append inside the caller's open transaction (see AppendRequest.transaction). */
+  /**
+   * A new aggregate for an id the caller has just generated (a random UUID): there is nothing to
+   * load, so no round trip to the store. Should the id be taken after all, saving it fails with
+   * ConcurrencyConflictError (it is saved at expected version 0), so nothing is overwritten.
+   */
+  startNew(id: string): A {
+    return this.create(id);
+  }
+
   /** Loads an aggregate that must exist, at the version the caller last saw (If-Match) when given. */
   async loadExisting(id: string, expectedVersion?: number): Promise<A> {
     const aggregate = await this.load(id);
@@ -46,6 +54,7 @@ export class AggregateRepository<A extends AnyAggregate> {
     return aggregate;
   }
 
+  /** `transaction`: append inside the caller's open transaction (see AppendRequest.transaction). */
   async save(aggregate: A, context: CausationContext, transaction?: unknown): Promise<AppendResult> {
     const pending = aggregate.uncommittedEvents;
     const expectedVersion = aggregate.persistedVersion;

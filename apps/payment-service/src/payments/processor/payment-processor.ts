@@ -1,6 +1,7 @@
 import { inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { preparedStatement, type PreparedStatement } from '@causeway/eventsourcing';
 import type { Pool } from 'pg';
 import { RecordChargeOutcome } from '../commands/record-charge-outcome/record-charge-outcome.command';
 import { PAYMENT_REPOSITORY, type PaymentRepository } from '../domain/payment.repository';
@@ -56,8 +57,12 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   private running = false;
   private workers: Array<Promise<void>> = [];
   private readonly sleepers = new Set<() => void>();
+  /** Charges queued by this process (wake) that no worker has claimed yet, as far as it can tell. */
+  private queued = 0;
   /** Charges under way, to give up on at the end of the shutdown grace period. */
   private readonly inFlight = new Set<(error: Abandoned) => void>();
+
+  private readonly claimStatement: PreparedStatement;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
@@ -66,7 +71,18 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
     @Inject(PAYMENT_PROCESSOR_OPTIONS) private readonly options: PaymentProcessorOptions,
     private readonly commands: CommandBus,
-  ) {}
+  ) {
+    const s = service.schema;
+    this.claimStatement = preparedStatement(
+      'claim_charge',
+      `UPDATE ${s}.pending_charges c SET not_before = now() + make_interval(secs => $1::double precision / 1000), claim_token = gen_random_uuid()
+       WHERE c.payment_id = (
+         SELECT payment_id FROM ${s}.pending_charges WHERE status = 'pending' AND not_before <= now()
+         ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED)
+       RETURNING c.payment_id, c.attempts, c.claim_token,
+         EXISTS (SELECT 1 FROM ${s}.pending_charges o WHERE o.status = 'pending' AND o.not_before <= now() AND o.payment_id <> c.payment_id) AS more_due`,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.start();
@@ -100,26 +116,37 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
    * waking every worker for each charge had them all race (and all but one miss) for it.
    */
   wake(): void {
+    this.queued++;
     const [first] = this.sleepers;
     first?.();
   }
 
+  /**
+   * A worker that made a charge claims the next one at once only if its claim saw another charge
+   * due, or a charge queued here since (its wake may have found no worker asleep); otherwise it
+   * sleeps until a wake or its poll. Claiming again regardless cost an empty claim (a round trip
+   * and an UPDATE) after nearly every charge.
+   */
   private async work(worker: number): Promise<void> {
     while (this.running) {
-      let worked = false;
+      let next: 'now' | 'later' = 'later';
       try {
-        worked = await this.processOne();
+        next = await this.processOne();
       } catch (error) {
         if (!(error instanceof Abandoned)) this.logger.error(`worker ${worker}: ${(error as Error).message}`);
       }
-      if (!worked && this.running) await this.sleep(this.options.pollIntervalMs);
+      if (next === 'later' && this.running) await this.sleep(this.options.pollIntervalMs);
     }
   }
 
-  /** Leases one due charge, makes it, records the outcome. False when nothing was due. */
-  async processOne(): Promise<boolean> {
+  /**
+   * Leases one due charge, makes it, records the outcome. Says when to look for the next one:
+   * 'now' while more are due, 'later' (at a wake or the poll) when nothing else was.
+   */
+  async processOne(): Promise<'now' | 'later'> {
     const claim = await this.claim();
-    if (!claim) return false;
+    if (!claim) return 'later';
+    const next = claim.moreDue || this.queued > 0 ? 'now' : 'later';
     const renewal = setInterval(() => void this.renew(claim).catch((error: Error) => this.logger.warn(`lease of ${claim.paymentId} not renewed: ${error.message}`)), this.options.leaseMs / 3);
     try {
       const payment = await this.payments.load(claim.paymentId);
@@ -136,11 +163,11 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
           }
           // The provider did not answer (network, 5xx): no outcome to record; try again later.
           await this.postpone(claim, error);
-          return true;
+          return next;
         }
       }
       await this.record(claim, outcome);
-      return true;
+      return next;
     } catch (error) {
       // Recording failed (a concurrent write, the database): back off so a persistent failure
       // does not spin; the retry's charge is deduplicated by the provider.
@@ -151,19 +178,15 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  /** The oldest due charge, leased to this worker in a transaction of its own. */
-  private async claim(): Promise<Claim | undefined> {
-    const s = this.service.schema;
-    const { rows } = await this.pool.query<{ payment_id: string; attempts: number; claim_token: string }>(
-      `UPDATE ${s}.pending_charges SET not_before = now() + make_interval(secs => $1::double precision / 1000), claim_token = gen_random_uuid()
-       WHERE payment_id = (
-         SELECT payment_id FROM ${s}.pending_charges WHERE status = 'pending' AND not_before <= now()
-         ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING payment_id, attempts, claim_token`,
-      [this.options.leaseMs],
-    );
+  /**
+   * The oldest due charge, leased to this worker in a statement of its own, and whether another
+   * was due besides it.
+   */
+  private async claim(): Promise<(Claim & { moreDue: boolean }) | undefined> {
+    const { rows } = await this.pool.query<{ payment_id: string; attempts: number; claim_token: string; more_due: boolean }>({ ...this.claimStatement, values: [this.options.leaseMs] });
     const row = rows[0];
-    return row && { paymentId: row.payment_id, attempts: row.attempts, token: row.claim_token };
+    this.queued = row ? Math.max(0, this.queued - 1) : 0;
+    return row && { paymentId: row.payment_id, attempts: row.attempts, token: row.claim_token, moreDue: row.more_due };
   }
 
   private async renew(claim: Claim): Promise<void> {

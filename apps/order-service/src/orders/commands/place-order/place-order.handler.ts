@@ -25,7 +25,8 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
   async execute(command: PlaceOrder): Promise<OrderCommandResult> {
     const commandId = randomUUID();
     return this.audit.run('PlaceOrder', command.orderId, commandId, async (recordAccepted) => {
-      const order = await this.orders.load(command.orderId);
+      // The controller generated the id just now: a new order, nothing to load.
+      const order = this.orders.startNew(command.orderId);
       const paymentDeadline = new Date(Date.now() + this.settings.saga.payment_deadline).toISOString();
       order.execute({
         type: 'PlaceOrder',

@@ -20,7 +20,8 @@ export class CreateUserHandler implements ICommandHandler<CreateUser> {
   async execute(command: CreateUser): Promise<CommandResult> {
     const commandId = randomUUID();
     return this.audit.run('CreateUser', command.userId, commandId, async (recordAccepted) => {
-      const user = await this.users.load(command.userId);
+      // The controller generated the id just now: a new user, nothing to load.
+      const user = this.users.startNew(command.userId);
       const [created] = user.execute({ type: 'CreateUser', email: command.email, givenName: command.givenName, familyName: command.familyName });
       return inTransaction(this.pool, async (tx) => {
         if (created.type === 'UserCreated') await reserveEmail(tx, this.service.schema, created.data.email, user.id);

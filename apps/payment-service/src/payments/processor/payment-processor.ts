@@ -212,13 +212,16 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   private async record(claim: Claim, outcome: ChargeOutcome | undefined): Promise<void> {
     const s = this.service.schema;
     await inTransaction(this.pool, async (tx) => {
-      const held = await tx.query(`SELECT 1 FROM ${s}.pending_charges WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending' FOR UPDATE`, [claim.paymentId, claim.token]);
+      // Marked done first, which also locks the row: the mark commits with the outcome or not at all.
+      const held = await tx.query(`UPDATE ${s}.pending_charges SET status = 'done', done_at = now(), claim_token = NULL WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending'`, [
+        claim.paymentId,
+        claim.token,
+      ]);
       if (held.rowCount === 0) {
         this.logger.warn(`lease of payment ${claim.paymentId} was lost while the provider answered; its new holder records the outcome`);
         return;
       }
       if (outcome) await this.commands.execute(new RecordChargeOutcome(claim.paymentId, outcome, tx));
-      await tx.query(`UPDATE ${s}.pending_charges SET status = 'done', done_at = now(), claim_token = NULL WHERE payment_id = $1`, [claim.paymentId]);
     });
   }
 

@@ -127,9 +127,13 @@ async function nestDiagnostic(): Promise<void> {
   const { CqrsModule } = await import('@nestjs/cqrs');
   const { FastifyAdapter } = await import('@nestjs/platform-fastify');
   const { Pool } = await import('pg');
+  // The diagnostic targets rebuild user-service's GET path in-process from its own modules, so a
+  // bench (not a deployable) reaches into the app here.
+  /* eslint-disable @nx/enforce-module-boundaries */
   const { UsersController } = await import('../apps/user-service/src/users/users.controller');
   const { GetUserHandler } = await import('../apps/user-service/src/users/queries/get-user/get-user.handler');
   const { userService } = await import('../apps/user-service/src/user-service.definition');
+  /* eslint-enable @nx/enforce-module-boundaries */
   type Reply = import('fastify').FastifyReply;
 
   const settings = loadSettings();

@@ -161,8 +161,9 @@ function cpuMeter(stack: SagaStack) {
       }
       const msPerOrder = (ticks: number) => (ticks * 1_000) / TICKS_PER_SECOND / orders;
       const rows = [...groups].filter(([, ticks]) => ticks > 0).sort((a, b) => b[1] - a[1]).map(([group, ticks]): [string, number] => [group, msPerOrder(ticks)]);
-      const { busy, total } = { busy: closed.machine.busy - opened.machine.busy, total: closed.machine.total - opened.machine.total };
-      return [...rows, [`machine, all cores (${((100 * busy) / total).toFixed(0)}% busy)`, msPerOrder(busy)]];
+      const busy = closed.machine.busy - opened.machine.busy;
+      const share = (100 * busy) / (closed.machine.total - opened.machine.total);
+      return [...rows, [`machine, all cores (${share.toFixed(0)}% busy)`, msPerOrder(busy)]];
     },
   };
 }

@@ -1,7 +1,7 @@
+import { preparedStatement, type PreparedStatement } from '@causeway/eventsourcing';
 import { inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { preparedStatement, type PreparedStatement } from '@causeway/eventsourcing';
 import type { Pool } from 'pg';
 import { RecordChargeOutcome } from '../commands/record-charge-outcome/record-charge-outcome.command';
 import { PAYMENT_REPOSITORY, type PaymentRepository } from '../domain/payment.repository';

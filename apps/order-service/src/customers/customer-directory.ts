@@ -12,11 +12,19 @@ export class CustomerDirectory {
   constructor(@Inject(SERVICE) private readonly service: ServiceDefinition) {}
 
   /**
-   * Refuses unknown and deleted customers. FOR SHARE makes a concurrent UserDeleted wait for this
-   * order's transaction (and this one wait for it): the delete reaction then sees the order.
+   * Refuses unknown and deleted customers, and records the order as the customer's (so the
+   * UserDeleted reaction finds it), in one statement. FOR SHARE makes a concurrent UserDeleted
+   * wait for this order's transaction (and this one wait for it): the delete reaction then sees
+   * the order.
    */
-  async requireActive(tx: PoolClient, userId: string): Promise<void> {
-    const { rows } = await tx.query<{ status: string }>(`SELECT status FROM ${this.service.schema}.customers WHERE user_id = $1 FOR SHARE`, [userId]);
+  async admitOrder(tx: PoolClient, userId: string, orderId: string): Promise<void> {
+    const s = this.service.schema;
+    const { rows } = await tx.query<{ status: string }>(
+      `WITH customer AS (SELECT status FROM ${s}.customers WHERE user_id = $1 FOR SHARE),
+            recorded AS (INSERT INTO ${s}.customer_orders (order_id, user_id) SELECT $2, $1 FROM customer WHERE status = 'active' ON CONFLICT DO NOTHING)
+       SELECT status FROM customer`,
+      [userId, orderId],
+    );
     if (rows.length === 0) throw new DomainRuleViolation('unknown_customer', `customer ${userId} is unknown`);
     if (rows[0].status !== 'active') throw new DomainRuleViolation('customer_deleted', `customer ${userId} has been deleted`);
   }
@@ -35,9 +43,5 @@ export class CustomerDirectory {
   async ordersOf(tx: PoolClient, userId: string): Promise<string[]> {
     const { rows } = await tx.query<{ order_id: string }>(`SELECT order_id FROM ${this.service.schema}.customer_orders WHERE user_id = $1 ORDER BY order_id`, [userId]);
     return rows.map((r) => r.order_id);
-  }
-
-  async recordOrder(tx: PoolClient, userId: string, orderId: string): Promise<void> {
-    await tx.query(`INSERT INTO ${this.service.schema}.customer_orders (order_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [orderId, userId]);
   }
 }

@@ -37,8 +37,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
         paymentDeadline,
       });
       return inTransaction(this.pool, async (tx) => {
-        await this.customers.requireActive(tx, command.userId);
-        await this.customers.recordOrder(tx, command.userId, order.id);
+        await this.customers.admitOrder(tx, command.userId, order.id);
         const { version } = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
         // Durable, with the event: the deadline outlives this process (PaymentDeadlineWatcher).
         await this.deadlines.schedule(tx, order.id, paymentDeadline);

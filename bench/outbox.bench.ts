@@ -39,7 +39,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Client, type Pool } from 'pg';
-import { allProcessTicks, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
+import { allProcessTicks, groupByComm, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
@@ -103,7 +103,7 @@ function cpuByProcess(a: Map<number, ProcessTicks>, b: Map<number, ProcessTicks>
   const groups = new Map<string, number>();
   for (const [pid, { comm, ticks }] of b) {
     const before = a.get(pid)?.ticks ?? 0;
-    const group = names[pid] ?? (comm === 'postgres' ? 'postgres' : comm === 'java' ? 'kafka (java)' : 'other');
+    const group = names[pid] ?? groupByComm(comm);
     groups.set(group, (groups.get(group) ?? 0) + ticks - before);
   }
   return [...groups].filter(([, t]) => t > 0).sort((x, y) => y[1] - x[1]).map(([g, t]) => `${g} ${((t / TICKS_PER_SECOND / (ms / 1000)) * 100).toFixed(0)}%`).join(', ') + ' (of one core)';

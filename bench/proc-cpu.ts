@@ -15,6 +15,11 @@ export interface ProcessTicks {
   ticks: number;
 }
 
+/** The group a process not named by the caller counts in, by its executable: PostgreSQL, Kafka (the only JVM here), or other. */
+export function groupByComm(comm: string): 'postgres' | 'kafka (java)' | 'other processes' {
+  return comm === 'postgres' ? 'postgres' : comm === 'java' ? 'kafka (java)' : 'other processes';
+}
+
 /** One process's CPU time so far (0 once it has gone). */
 export function processTicks(pid: number): number {
   return readProcess(pid)?.ticks ?? 0;

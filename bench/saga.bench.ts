@@ -27,7 +27,7 @@ import { startSagaStack, testSettings, uniqueName, type SagaStack } from '@cause
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { allProcessTicks, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
+import { allProcessTicks, groupByComm, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -156,7 +156,8 @@ function cpuMeter(stack: SagaStack) {
       for (const [pid, name] of backends) names.set(pid, `postgres: ${name}`);
       const groups = new Map<string, number>();
       for (const [pid, { comm, ticks }] of closed.processes) {
-        const group = names.get(pid) ?? (comm === 'postgres' ? 'postgres: other (background, other databases)' : comm === 'java' ? 'kafka (java)' : 'other processes');
+        // PostgreSQL processes not named here are its background workers and other databases' backends.
+        const group = names.get(pid) ?? groupByComm(comm);
         groups.set(group, (groups.get(group) ?? 0) + ticks - (opened.processes.get(pid)?.ticks ?? 0));
       }
       const msPerOrder = (ticks: number) => (ticks * 1_000) / TICKS_PER_SECOND / orders;

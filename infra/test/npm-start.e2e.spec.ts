@@ -81,8 +81,11 @@ describe('npm start (e2e)', () => {
         });
         expect(created.status).toBe(201);
         const { id, version } = (await created.json()) as { id: string; version: number };
-        const read = await fetch(`${url(gateway)}/api/users/${id}?minVersion=${version}`);
-        expect(read.status).toBe(200);
+        // Retried on 202 as a client would: a cold service under CI load may need longer than its own wait.
+        const read = await waitFor('the user at its version through the gateway', async () => {
+          const response = await fetch(`${url(gateway)}/api/users/${id}?minVersion=${version}`);
+          return response.status === 200 && response;
+        }, { timeoutMs: 20_000 });
         expect(await read.json()).toMatchObject({ id, email: `${database}@example.com`, status: 'active' });
       } finally {
         const group = start?.pid;

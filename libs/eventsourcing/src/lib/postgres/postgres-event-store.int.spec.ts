@@ -178,6 +178,43 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     expect(written).toHaveLength(40);
     for (const id of written) expect(seen.get(id)).toBe(1);
   });
+
+  it('holds an event back behind an older writing transaction in its own database, not behind one in another database', async () => {
+    /** A transaction with an id, left open on a connection of its own to `database`. */
+    const openWriter = async (database: string) => {
+      const url = new URL(testSettings().event_store.database_url);
+      url.pathname = `/${database}`;
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_current_xact_id()');
+      return { end: async () => (await client.query('COMMIT'), await client.end()) };
+    };
+    let checkpoint: Checkpoint = START;
+    for (let r = await store.readAll(checkpoint, 10_000); r.events.length > 0; r = await store.readAll(checkpoint, 10_000)) checkpoint = r.checkpoint;
+    const readIds = async () => (await store.readAll(checkpoint, 100)).events.map((e) => e.eventId);
+
+    const elsewhere = await openWriter('postgres');
+    try {
+      const e = noted('beside a transaction in another database');
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [e] });
+      expect(await readIds()).toEqual([e.eventId]);
+      checkpoint = (await store.readAll(checkpoint, 100)).checkpoint;
+
+      const here = await openWriter(new URL(testSettings().event_store.database_url).pathname.slice(1));
+      const held = noted('behind a transaction in this database');
+      try {
+        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [held] });
+        // It may still append here with an older id, so nothing after it is final yet.
+        expect(await readIds()).toEqual([]);
+      } finally {
+        await here.end();
+      }
+      expect(await readIds()).toEqual([held.eventId]);
+    } finally {
+      await elsewhere.end();
+    }
+  });
 });
 
 /**

@@ -28,6 +28,20 @@ interface EventRow {
 }
 
 const UNIQUE_VIOLATION = '23505';
+
+/**
+ * The transaction id below which every transaction that could still write to this database's
+ * tables has ended, by the statement's snapshot: the oldest transaction it sees running, except
+ * one still running now in another database (it can never write here), or the snapshot's xmax
+ * when none is left. `pg_snapshot_xmin` alone counts the whole server, transaction ids being
+ * server-wide: one long transaction in any other database (a report, a pg_dump) would stall every
+ * projection here. The activity is read after the snapshot, so a transaction seen running in the
+ * snapshot and gone from the activity is still counted: an error can only hold an event back,
+ * never skip it. `backend_xid` and `datname` are visible to every role.
+ */
+const SETTLED_BELOW = `SELECT coalesce(min(running), pg_snapshot_xmax(pg_current_snapshot()))
+  FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+  WHERE running::xid NOT IN (SELECT backend_xid FROM pg_stat_activity WHERE datname <> current_database() AND backend_xid IS NOT NULL)`;
 const COLUMNS = 'global_position, aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at, transaction_id';
 /** The largest version a stream can reach: `events.version` is an integer column. */
 const MAX_VERSION = 2_147_483_647;
@@ -123,7 +137,7 @@ export class PostgresEventStore implements EventStore {
         'all',
         `SELECT ${COLUMNS} FROM ${s}.events
          WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+           AND transaction_id < (${SETTLED_BELOW})
          ORDER BY transaction_id, global_position
          LIMIT $3`,
       ),
@@ -241,9 +255,10 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * The global log in (transaction_id, global_position) order, holding back every event whose
-   * transaction is not older than the oldest one still running. A transaction that took position
-   * 10 but commits after position 11 was read is therefore never skipped: neither is returned
-   * until both are visible (the xid-based approach Emmett and the PostgreSQL outbox literature use).
+   * transaction is not older than the oldest one still running in this database (SETTLED_BELOW).
+   * A transaction that took position 10 but commits after position 11 was read is therefore
+   * never skipped: neither is returned until both are visible (the xid-based approach Emmett and
+   * the PostgreSQL outbox literature use).
    */
   async readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult> {
     const { rows } = await this.pool.query<EventRow>({ ...this.reads.all, values: [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit] });

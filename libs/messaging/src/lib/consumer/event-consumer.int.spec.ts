@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { toKafkaMessage } from '../kafka-message';
-import { EventConsumer, type EventConsumerOptions, type EventHandlerFn } from './event-consumer';
+import { EventConsumer, MAX_SHARED_TRANSACTION, type EventConsumerOptions, type EventHandlerFn } from './event-consumer';
 import { migrateMessaging } from './inbox.migrations';
 
 function userCreated(email = `${randomUUID()}@example.com`): EventEnvelope {
@@ -114,6 +114,21 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     const txOf = new Map(rows.map((r) => [r.event_id, r.tx]));
     expect(new Set(txOf.values()).size).toBeLessThanOrEqual(5);
     expect(txOf.get(events[6].eventId)).not.toBe(txOf.get(events[5].eventId));
+  });
+
+  it('shares a transaction among at most MAX_SHARED_TRANSACTION messages however large the batch, so savepoints never overflow PostgreSQL’s 64 cached subtransactions', async () => {
+    const events = Array.from({ length: 90 }, () => userCreated());
+    await producer.send({ topic, acks: -1, messages: events.map((e) => ({ ...toKafkaMessage(e), partition: 0 })) });
+    // Each handler opens a savepoint and writes in it, as a multi-event append does.
+    await startConsumer(async (event, context) => {
+      await context.transaction.query('SAVEPOINT effect');
+      await recordEffect(event, context);
+      await context.transaction.query('RELEASE SAVEPOINT effect');
+    });
+    await waitFor('every event to take effect', async () => (await effects()) === 90);
+    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${db.schema}.effects GROUP BY tx ORDER BY n DESC`);
+    expect(rows[0].n).toBeLessThanOrEqual(MAX_SHARED_TRANSACTION);
+    expect(rows[0].n).toBeGreaterThan(1); // still shared
   });
 
   it('falls back to one event per transaction when one of a shared transaction fails: the others take effect once, the failing one is retried on its own', async () => {

@@ -5,6 +5,16 @@ import type { Pool, PoolClient } from 'pg';
 import { Headers, headerValue } from '../kafka-message';
 import { consumeSpan } from '../tracing';
 
+/**
+ * At most this many messages share a transaction, whatever batchSize says. Handlers open
+ * savepoints (a multi-event append, a snapshot, a delivery attempt), and PostgreSQL keeps only 64
+ * subtransaction ids per transaction in shared memory: past that the transaction is
+ * "suboverflowed", and while it runs every snapshot on the server that sees it must look
+ * subtransactions up in pg_subtrans, which slows every backend (GitLab's 2021 incident). Twenty
+ * messages with up to three savepoints each stay under it, and share one commit twenty ways.
+ */
+export const MAX_SHARED_TRANSACTION = 20;
+
 export interface HandlerContext {
   /** The transaction that records this event in the inbox: make the state change in it. */
   transaction: PoolClient;
@@ -26,8 +36,9 @@ export interface EventConsumerOptions {
   /** Partitions processed in parallel (settings: processing.worker_threads). */
   workerThreads: number;
   /**
-   * Up to this many messages of one partition share a transaction (see processGroup), and
-   * offsets are committed at least every this many messages… (settings: processing.batch_size)
+   * Up to this many messages of one partition (and MAX_SHARED_TRANSACTION) share a transaction
+   * (see processGroup), and offsets are committed at least every this many messages…
+   * (settings: processing.batch_size)
    */
   batchSize: number;
   /** …and at least this often (default 1 s). Committing is off the processing path either way. */
@@ -204,7 +215,7 @@ export class EventConsumer {
 
   /**
    * The messages from `from` that can share one transaction: consecutive ones this service
-   * handles, at most batchSize, of distinct keys. One key (one aggregate) per group keeps each
+   * handles, at most batchSize and MAX_SHARED_TRANSACTION, of distinct keys. One key (one aggregate) per group keeps each
    * handler's reads, which may go outside the transaction, from missing the uncommitted effect
    * of an earlier message of the group: two events of one aggregate are still handled one
    * commit after the other, as across partitions.
@@ -213,7 +224,8 @@ export class EventConsumer {
     const group = [deliveries[from]];
     if (!deliveries[from].handler) return group;
     const keys = new Set([keyOf(deliveries[from])]);
-    for (let i = from + 1; i < deliveries.length && group.length < this.options.batchSize; i++) {
+    const limit = Math.min(this.options.batchSize, MAX_SHARED_TRANSACTION);
+    for (let i = from + 1; i < deliveries.length && group.length < limit; i++) {
       const next = deliveries[i];
       if (!next.handler || keys.has(keyOf(next))) break;
       keys.add(keyOf(next));

@@ -130,4 +130,23 @@ describe('AggregateRepository', () => {
     await expect(repo().save(duplicate, context)).rejects.toBeInstanceOf(ConcurrencyConflictError);
     expect(await store.readStream(id)).toHaveLength(1);
   });
+
+  it('rebuilds an aggregate from a stream the caller read in full, at its version, saving after it', async () => {
+    const { store, repo } = setup();
+    const id = '0b5c7d0e-5555-4c36-9f5b-0a9c7a4f5d11';
+    const notebook = repo().startNew(id);
+    notebook.execute({ type: 'AddNote', text: 'a' });
+    notebook.execute({ type: 'Close' });
+    await repo().save(notebook, context);
+
+    const rebuilt = repo().fromStream(id, await store.readStream(id));
+    expect(rebuilt.version).toBe(2);
+    expect(rebuilt.snapshotState).toEqual({ count: 1, closed: true });
+    expect(() => rebuilt.execute({ type: 'AddNote', text: 'late' })).toThrow(DomainRuleViolation);
+
+    // Saved at the version it was rebuilt at: a stream that moved on meanwhile is a conflict.
+    const early = repo().fromStream(id, (await store.readStream(id)).slice(0, 1));
+    early.execute({ type: 'AddNote', text: 'b' });
+    await expect(repo().save(early, context)).rejects.toBeInstanceOf(ConcurrencyConflictError);
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventMetadata } from '@causeway/contracts';
 import type { Aggregate, DomainEvent } from './aggregate';
 import { AggregateNotFoundError, ConcurrencyConflictError } from './errors';
-import type { AppendResult, EventSchemas, EventStore } from './event-store.port';
+import type { AppendResult, EventSchemas, EventStore, StoredEvent } from './event-store.port';
 
 type AnyAggregate = Aggregate<unknown, unknown, DomainEvent>;
 
@@ -33,6 +33,16 @@ export class AggregateRepository<A extends AnyAggregate> {
     const aggregate = this.create(id);
     const { snapshot, events } = await this.store.loadAggregate(id, { aggregateType: aggregate.aggregateType, schemaVersion: aggregate.snapshotSchemaVersion });
     if (snapshot) aggregate.restoreSnapshot(snapshot.state, snapshot.version);
+    aggregate.replay(events.map((e) => ({ type: e.eventType, data: e.data, version: e.version })));
+    return aggregate;
+  }
+
+  /**
+   * The aggregate from its whole stream, read by the caller (EventStore.readStream) because it
+   * also needs the events' envelopes: one read serves both.
+   */
+  fromStream(id: string, events: readonly StoredEvent[]): A {
+    const aggregate = this.create(id);
     aggregate.replay(events.map((e) => ({ type: e.eventType, data: e.data, version: e.version })));
     return aggregate;
   }

@@ -213,15 +213,16 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     const s = this.service.schema;
     await inTransaction(this.pool, async (tx) => {
       // Marked done first, which also locks the row: the mark commits with the outcome or not at all.
-      const held = await tx.query(`UPDATE ${s}.pending_charges SET status = 'done', done_at = now(), claim_token = NULL WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending'`, [
-        claim.paymentId,
-        claim.token,
-      ]);
-      if (held.rowCount === 0) {
+      const held = await tx.query<{ order_id: string }>(
+        `UPDATE ${s}.pending_charges SET status = 'done', done_at = now(), claim_token = NULL WHERE payment_id = $1 AND claim_token = $2 AND status = 'pending' RETURNING order_id`,
+        [claim.paymentId, claim.token],
+      );
+      const row = held.rows[0];
+      if (!row) {
         this.logger.warn(`lease of payment ${claim.paymentId} was lost while the provider answered; its new holder records the outcome`);
         return;
       }
-      if (outcome) await this.commands.execute(new RecordChargeOutcome(claim.paymentId, outcome, tx));
+      if (outcome) await this.commands.execute(new RecordChargeOutcome(claim.paymentId, row.order_id, outcome, tx));
     });
   }
 

@@ -1,4 +1,4 @@
-import { afterCommit } from '@causeway/eventsourcing';
+import { afterCommit, ConcurrencyConflictError } from '@causeway/eventsourcing';
 import { reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -20,14 +20,9 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
 
   async execute(command: InitiatePayment): Promise<ReactionResult> {
     const paymentId = paymentIdFor(command.orderId);
-    const payment = await this.payments.load(paymentId);
-    // The same order placed again (a redelivery under a new event id, a replay): its payment
-    // exists already and is not started twice. Two copies racing here both try version 1 of the
-    // same stream; the database lets one commit and the other is retried, then lands here.
-    if (payment.exists) {
-      this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${payment.current.status}): OrderPlaced ${command.cause.eventId} ignored`);
-      return { paymentId, outcome: 'ignored', reason: 'payment_already_initiated' };
-    }
+    // Nearly always the payment is new: it is started without a read, at version 0, and the
+    // stream's unique version says when it is not.
+    const payment = this.payments.startNew(paymentId);
     payment.execute({
       type: 'InitiatePayment',
       orderId: command.orderId,
@@ -36,7 +31,18 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
       currency: command.currency,
       paymentMethod: command.paymentMethod,
     });
-    const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction);
+    let version: number;
+    try {
+      ({ version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction));
+    } catch (error) {
+      if (!(error instanceof ConcurrencyConflictError)) throw error;
+      // The same order placed again (a redelivery under a new event id, a replay): its payment
+      // exists already and is not started twice. The conflicting append leaves the consumer's
+      // transaction usable, so this reaction still commits, as ignored.
+      const existing = await this.payments.load(paymentId);
+      this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${existing.current.status}): OrderPlaced ${command.cause.eventId} ignored`);
+      return { paymentId, outcome: 'ignored', reason: 'payment_already_initiated' };
+    }
     // Same transaction as PaymentInitiated: a payment is never initiated without its charge queued.
     await command.transaction.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
     // Charge as soon as it is committed, not at the processor's next poll.

@@ -6,6 +6,8 @@ import type { ReactionResult, Transaction } from '../reaction';
 export class RecordChargeOutcome extends Command<ReactionResult> {
   constructor(
     readonly paymentId: string,
+    /** The payment's order, from the charge's row: its lock is taken before the payment is read. */
+    readonly orderId: string,
     readonly outcome: ChargeOutcome,
     /** The PaymentProcessor's transaction, which holds the charge's claim. */
     readonly transaction: Transaction,

@@ -16,13 +16,14 @@ export class RecordChargeOutcomeHandler implements ICommandHandler<RecordChargeO
     @Inject(SERVICE) private readonly service: ServiceDefinition,
   ) {}
 
-  async execute({ paymentId, outcome, transaction }: RecordChargeOutcome): Promise<ReactionResult> {
-    // The order's row lock first (see order-states.ts), then the payment as it is now.
-    const initiated = (await this.store.readStream(paymentId)).find((e) => e.eventType === 'PaymentInitiated');
-    if (!initiated) return { paymentId, outcome: 'ignored', reason: 'payment does not exist' };
-    const { orderId } = initiated.data as { orderId: string };
+  async execute({ paymentId, orderId, outcome, transaction }: RecordChargeOutcome): Promise<ReactionResult> {
+    // The order's row lock first (see order-states.ts), then the payment as it is now, in one
+    // read: its PaymentInitiated is the outcome's cause, its events are its state.
     const order = await lockOrderState(transaction, this.service.schema, orderId);
-    const payment = await this.payments.load(paymentId);
+    const history = await this.store.readStream(paymentId);
+    const initiated = history.find((e) => e.eventType === 'PaymentInitiated');
+    if (!initiated) return { paymentId, outcome: 'ignored', reason: 'payment does not exist' };
+    const payment = this.payments.fromStream(paymentId, history);
     if (payment.current.status !== 'initiated') return { paymentId, outcome: 'ignored', reason: `payment is ${payment.current.status}` };
 
     if (outcome.status === 'succeeded') {

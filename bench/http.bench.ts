@@ -104,8 +104,10 @@ async function bareServer(): Promise<void> {
     });
   }
   app.get<{ Params: { id: string } }>('/users/:id', async (request, reply) => {
-    const hit = await redis.get(cacheKey(request.params.id));
-    if (hit === null) return reply.status(404).send({ statusCode: 404, message: 'not cached' });
+    const entry = await redis.get(cacheKey(request.params.id));
+    // QueryCache's entries are "<version>|<view JSON>": the same cut the service makes.
+    const hit = entry?.slice(entry.indexOf('|') + 1);
+    if (!hit) return reply.status(404).send({ statusCode: 404, message: 'not cached' });
     if (mode === 'object') {
       const user = JSON.parse(hit) as { version: number };
       return reply.header('etag', `"${user.version}"`).header('x-cache', 'hit').send(user);
@@ -146,9 +148,9 @@ async function nestDiagnostic(): Promise<void> {
 
     @Get(':id')
     async get(@Param('id') id: string, @Res({ passthrough: true }) reply: Reply): Promise<string | null> {
-      const hit = await this.r.get(cacheKey(id));
+      const entry = await this.r.get(cacheKey(id));
       reply.header('content-type', 'application/json; charset=utf-8');
-      return hit;
+      return entry && entry.slice(entry.indexOf('|') + 1);
     }
   }
 

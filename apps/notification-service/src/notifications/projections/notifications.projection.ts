@@ -37,7 +37,6 @@ export class NotificationsProjection implements Projection {
   }
 
   async afterCommit(events: readonly StoredEvent[]): Promise<void> {
-    const ids = new Set(events.filter((e) => e.aggregateType === 'Notification').map((e) => notificationCacheKey(e.aggregateId)));
-    await this.cache.invalidate([...ids]);
+    await this.cache.invalidate(events, 'Notification', notificationCacheKey);
   }
 }

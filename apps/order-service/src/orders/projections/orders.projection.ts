@@ -54,8 +54,6 @@ export class OrdersProjection implements Projection {
   }
 
   async afterCommit(events: readonly StoredEvent[]): Promise<void> {
-    const orders = events.filter((e) => e.aggregateType === 'Order');
-    if (orders.length === 0) return;
-    await this.cache.invalidate([...new Set(orders.map((e) => orderCacheKey(e.aggregateId)))]);
+    await this.cache.invalidate(events, 'Order', orderCacheKey);
   }
 }

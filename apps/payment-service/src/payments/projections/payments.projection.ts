@@ -65,8 +65,6 @@ export class PaymentsProjection implements Projection {
   }
 
   async afterCommit(events: readonly StoredEvent[]): Promise<void> {
-    const payments = events.filter((e) => e.aggregateType === 'Payment');
-    if (payments.length === 0) return;
-    await this.cache.invalidate([...new Set(payments.map((e) => paymentCacheKey(e.aggregateId)))]);
+    await this.cache.invalidate(events, 'Payment', paymentCacheKey);
   }
 }

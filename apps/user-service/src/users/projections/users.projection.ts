@@ -44,9 +44,8 @@ export class UsersProjection implements Projection {
   }
 
   async afterCommit(events: readonly StoredEvent[]): Promise<void> {
-    const users = events.filter((e) => e.aggregateType === 'User');
-    if (users.length === 0) return;
-    await this.cache.invalidate([...new Set(users.map((e) => userCacheKey(e.aggregateId)))]);
+    if (!events.some((e) => e.aggregateType === 'User')) return;
+    await this.cache.invalidate(events, 'User', userCacheKey);
     this.stats.schedule();
   }
 }

@@ -1,20 +1,55 @@
-import { freePort, testSettings, uniqueName } from '@causeway/testing';
+import { freePort, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import Redis from 'ioredis';
 import { QueryCache } from './query-cache';
 
 describe('QueryCache', () => {
-  it('reads through Redis: a miss loads and stores, the next read is a hit, invalidate forgets (real Redis)', async () => {
+  const projected = (id: string, version: number) => [{ aggregateType: 'Note', aggregateId: id, version }];
+  const keyOf = (id: string) => `note:${id}`;
+
+  it('reads through Redis: a miss loads and stores, the next read is a hit, invalidation forgets (real Redis)', async () => {
     const redis = new Redis(testSettings().redis.url);
     const cache = new QueryCache(redis, uniqueName('cache_test'), 60_000);
+    let version = 1;
     let loads = 0;
-    const load = async () => ({ n: ++loads });
+    const load = async () => (loads++, { version });
     try {
-      expect(await cache.getOrLoad('k', load)).toEqual({ value: { n: 1 }, cached: false });
-      expect(await cache.getOrLoad('k', load)).toEqual({ value: { n: 1 }, cached: true });
-      await cache.invalidate(['k']);
-      expect(await cache.getOrLoad('k', load)).toEqual({ value: { n: 2 }, cached: false });
-      expect(cache.stats).toEqual({ hits: 1, misses: 2, errors: 0 });
-      await cache.invalidate(['k']);
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 1 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 1 }, cached: true });
+      version = 2;
+      await cache.invalidate([...projected('a', 2), { aggregateType: 'Other', aggregateId: 'b', version: 9 }], 'Note', keyOf);
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 2 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 2 }, cached: true });
+      expect(loads).toBe(2);
+      expect(cache.stats).toEqual({ hits: 2, misses: 2, errors: 0 });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('never caches a view older than the projection’s invalidation: a read that loaded before it commits its old view nowhere', async () => {
+    const redis = new Redis(testSettings().redis.url);
+    const cache = new QueryCache(redis, uniqueName('cache_test'), 60_000);
+    try {
+      // A read misses and loads version 1; before it stores that, the projection moves the view
+      // to version 2 and invalidates. With GET/SET/DEL the late SET cached version 1 for the TTL.
+      let loaded!: () => void;
+      const slow = cache.getOrLoad(keyOf('a'), () => new Promise<{ version: number }>((resolve) => (loaded = () => resolve({ version: 1 }))));
+      await waitFor('the read to be loading', () => loaded !== undefined);
+      await cache.invalidate(projected('a', 2), 'Note', keyOf);
+      loaded();
+      expect((await slow).value).toEqual({ version: 1 }); // what the database said when asked
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 2 }))).toEqual({ value: { version: 2 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ value: { version: 2 }, cached: true });
+
+      // Out-of-order invalidations (replicas) never lower the bar, and a view already as new as
+      // an invalidation stays cached.
+      await cache.invalidate(projected('a', 1), 'Note', keyOf);
+      expect((await cache.getOrLoad(keyOf('a'), async () => ({ version: 0 }))).cached).toBe(true);
+      await cache.invalidate(projected('a', 4), 'Note', keyOf);
+      await cache.invalidate(projected('a', 3), 'Note', keyOf);
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ value: { version: 3 }, cached: false });
+      expect((await cache.getOrLoad(keyOf('a'), async () => ({ version: 4 }))).cached).toBe(false); // 3 was below the bar of 4: not stored
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 5 }))).toEqual({ value: { version: 4 }, cached: true });
     } finally {
       redis.disconnect();
     }
@@ -26,8 +61,8 @@ describe('QueryCache', () => {
     redis.on('error', () => undefined);
     const cache = new QueryCache(redis, 'down', 60_000);
     try {
-      expect(await cache.getOrLoad('k', async () => ({ from: 'database' }))).toEqual({ value: { from: 'database' }, cached: false });
-      await cache.invalidate(['k']); // reported, not thrown
+      expect(await cache.getOrLoad('k', async () => ({ from: 'database', version: 1 }))).toEqual({ value: { from: 'database', version: 1 }, cached: false });
+      await cache.invalidate(projected('k', 2), 'Note', keyOf); // reported, not thrown
       expect(cache.stats.errors).toBe(2);
     } finally {
       redis.disconnect();

@@ -8,30 +8,92 @@ export interface CacheStats {
   errors: number;
 }
 
+/** A cached view carries the version of its aggregate that the read model has reached. */
+export interface VersionedView {
+  version: number;
+}
+
+/** What a projection just committed: an aggregate of its read model, at a version. */
+export interface ProjectedEvent {
+  aggregateType: string;
+  aggregateId: string;
+  version: number;
+}
+
+/*
+ * An entry is "<version>|<view JSON>"; a stale marker is "<version>|": the read model holds at
+ * least that version, so nothing older may be cached. Both are written by these scripts only,
+ * each one atomic in Redis.
+ */
+
+/** KEYS[1] ← ARGV[2] (an entry of version ARGV[1]) for ARGV[3] ms, unless an equal or newer view, or a marker above it, is there. */
+const STORE_UNLESS_STALE = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local held = tonumber(string.match(current, '^(%d+)|'))
+  local version = tonumber(ARGV[1])
+  if held then
+    local marker = string.sub(current, -1) == '|'
+    if (marker and held > version) or (not marker and held >= version) then return 0 end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+/**
+ * KEYS[1] ← a marker at version ARGV[1] for ARGV[2] ms, unless a view or marker of that version
+ * or newer is there already (replicas' invalidations may arrive out of order).
+ */
+const MARK_STALE_BELOW = `
+local current = redis.call('GET', KEYS[1])
+local held = current and tonumber(string.match(current, '^(%d+)|'))
+if held and held >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '|', 'PX', ARGV[2])
+return 1`;
+
+type ScriptedRedis = Redis & {
+  cacheStoreUnlessStale(key: string, version: number, entry: string, ttlMs: number): Promise<number>;
+  cacheMarkStaleBelow(key: string, version: number, ttlMs: number): Promise<number>;
+};
+
 /**
  * Cache-aside over Redis for query results (ARCHITECTURE §6). Redis is an optimisation: when it
  * is down or slow, reads go to the database and the request still succeeds.
+ *
+ * Entries are versioned, so a read that loaded a view just before the projection moved it on
+ * cannot cache the old view after the projection's invalidation (plain GET/SET/DEL would keep
+ * it until the TTL, an hour by default): invalidation leaves a marker of the version the read
+ * model now holds, and a view older than the marker or than what is cached is not stored.
  */
 export class QueryCache {
   private readonly logger = new Logger('QueryCache');
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 };
+  private readonly redis: ScriptedRedis;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    // EVALSHA, loaded on first use; defined once per connection, which services share.
+    if (!('cacheStoreUnlessStale' in redis)) {
+      redis.defineCommand('cacheStoreUnlessStale', { numberOfKeys: 1, lua: STORE_UNLESS_STALE });
+      redis.defineCommand('cacheMarkStaleBelow', { numberOfKeys: 1, lua: MARK_STALE_BELOW });
+    }
+    this.redis = redis as ScriptedRedis;
+  }
 
   /** A TTL of 0 (settings: redis.cache_ttl "0s") turns the cache off: every read goes to the database. */
-  async getOrLoad<T>(key: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; cached: boolean }> {
+  async getOrLoad<T extends VersionedView>(key: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; cached: boolean }> {
     if (this.ttlMs === 0) return { value: await load(), cached: false };
     const fullKey = `${this.prefix}:${key}`;
     try {
       const hit = await this.redis.get(fullKey);
-      if (hit !== null) {
+      const view = hit === null ? undefined : viewOf(hit);
+      if (view !== undefined) {
         this.stats.hits++;
         metrics.cacheRequests.inc({ result: 'hit' });
-        return { value: JSON.parse(hit) as T, cached: true };
+        return { value: JSON.parse(view) as T, cached: true };
       }
     } catch (error) {
       this.degraded(error);
@@ -41,18 +103,30 @@ export class QueryCache {
     metrics.cacheRequests.inc({ result: 'miss' });
     const value = await load();
     if (value !== undefined) {
-      await this.redis.set(fullKey, JSON.stringify(value), 'PX', this.ttlMs).catch((error: unknown) => this.degraded(error));
+      await this.redis
+        .cacheStoreUnlessStale(fullKey, value.version, `${value.version}|${JSON.stringify(value)}`, this.ttlMs)
+        .catch((error: unknown) => this.degraded(error));
     }
     return { value, cached: false };
   }
 
-  async invalidate(keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
-    // A failed invalidation could serve stale data until the TTL: report it loudly.
-    await this.redis.del(...keys.map((k) => `${this.prefix}:${k}`)).catch((error: unknown) => {
+  /**
+   * After a projection's commit: the entries of the aggregates of `aggregateType` among `events`
+   * (keyed by `keyOf(aggregateId)`) are stale below the newest version projected.
+   */
+  async invalidate(events: readonly ProjectedEvent[], aggregateType: string, keyOf: (aggregateId: string) => string): Promise<void> {
+    const newest = new Map<string, number>();
+    for (const e of events) if (e.aggregateType === aggregateType) newest.set(e.aggregateId, Math.max(e.version, newest.get(e.aggregateId) ?? 0));
+    if (newest.size === 0 || this.ttlMs === 0) return;
+    // One call per key, not one script over all: keys of one call must share a Redis Cluster slot.
+    const failed = (await Promise.allSettled([...newest].map(([id, version]) => this.redis.cacheMarkStaleBelow(`${this.prefix}:${keyOf(id)}`, version, this.ttlMs)))).find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected',
+    );
+    if (failed) {
+      // A failed invalidation could serve stale data until the TTL: report it loudly.
       this.stats.errors++;
-      this.logger.error(`cache invalidation failed for ${keys.join(', ')}: ${(error as Error).message}`);
-    });
+      this.logger.error(`cache invalidation failed for ${[...newest.keys()].map(keyOf).join(', ')}: ${(failed.reason as Error).message}`);
+    }
   }
 
   private degraded(error: unknown): void {
@@ -60,4 +134,10 @@ export class QueryCache {
     metrics.cacheRequests.inc({ result: 'error' });
     this.logger.warn(`Redis unavailable, reading from the database: ${(error as Error).message}`);
   }
+}
+
+/** The view JSON of an entry; undefined for a stale marker (or anything not written by this cache). */
+function viewOf(entry: string): string | undefined {
+  const bar = entry.indexOf('|');
+  return bar > 0 && bar < entry.length - 1 ? entry.slice(bar + 1) : undefined;
 }

@@ -36,7 +36,7 @@ export class NotificationsProjection implements Projection {
     );
   }
 
-  async afterCommit(events: readonly StoredEvent[]): Promise<void> {
+  async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'Notification', notificationCacheKey);
   }
 }

@@ -53,7 +53,7 @@ export class OrdersProjection implements Projection {
     }
   }
 
-  async afterCommit(events: readonly StoredEvent[]): Promise<void> {
+  async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'Order', orderCacheKey);
   }
 }

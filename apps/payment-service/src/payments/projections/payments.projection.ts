@@ -64,7 +64,7 @@ export class PaymentsProjection implements Projection {
     }
   }
 
-  async afterCommit(events: readonly StoredEvent[]): Promise<void> {
+  async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'Payment', paymentCacheKey);
   }
 }

@@ -43,9 +43,11 @@ export class UsersProjection implements Projection {
     }
   }
 
-  async afterCommit(events: readonly StoredEvent[]): Promise<void> {
-    if (!events.some((e) => e.aggregateType === 'User')) return;
+  async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'User', userCacheKey);
-    this.stats.schedule();
+  }
+
+  async afterCommit(events: readonly StoredEvent[]): Promise<void> {
+    if (events.some((e) => e.aggregateType === 'User')) this.stats.schedule();
   }
 }

@@ -63,6 +63,23 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     expect(await count()).toEqual({ n: 200, d: 200 });
   });
 
+  it('calls beforeCommit with the batch before it commits (cache markers survive a crash after the commit), afterCommit after', async () => {
+    const seen: Array<[hook: string, visible: number]> = [];
+    const visibleNotes = async () => (await count()).n; // from another connection: committed rows only
+    const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register({
+      ...notesProjection(),
+      beforeCommit: async (events) => void seen.push(['before', events.length], ['visible then', await visibleNotes()]),
+      afterCommit: async () => void seen.push(['visible after', await visibleNotes()]),
+    });
+    await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
+    await runner.catchUp();
+    expect(seen).toEqual([
+      ['before', 2],
+      ['visible then', 0],
+      ['visible after', 2],
+    ]);
+  });
+
   it('picks up a checkpoint rewound by hand within a poll interval, without new events', async () => {
     const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 200 }).register(notesProjection());
     await runner.start();

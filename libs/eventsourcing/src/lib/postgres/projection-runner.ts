@@ -13,7 +13,13 @@ export interface Projection {
   readonly name: string;
   /** Applied in the transaction that also advances this projection's checkpoint: exactly once per event. */
   apply(event: StoredEvent, transaction: PoolClient): Promise<void>;
-  /** After the batch committed: invalidate caches, refresh views. Failures here are reported, not retried. */
+  /**
+   * The batch is applied and about to commit: mark cached views stale here, so no read can cache
+   * one older than the batch even if the process dies right after the commit. Must not throw
+   * for an unavailable cache (the batch would roll back and the read model stall with it).
+   */
+  beforeCommit?(events: readonly StoredEvent[]): Promise<void>;
+  /** After the batch committed: refresh views and the like. Failures here are reported, not retried. */
   afterCommit?(events: readonly StoredEvent[]): Promise<void>;
 }
 
@@ -162,7 +168,11 @@ export class ProjectionRunner {
       const batch = unlocked && trusted && sameCheckpoint(checkpoint, trusted) ? unlocked : await this.store.readAll(checkpoint, this.options.batchSize);
       for (const event of batch.events) await projection.apply(event, tx);
       if (batch.events.length > 0) {
-        await tx.query({ ...this.statements.advance, values: [projection.name, batch.checkpoint.transactionId.toString(), batch.checkpoint.position.toString()] });
+        // Side by side: the hook's round trip (to Redis) costs the batch no time.
+        await Promise.all([
+          projection.beforeCommit?.(batch.events),
+          tx.query({ ...this.statements.advance, values: [projection.name, batch.checkpoint.transactionId.toString(), batch.checkpoint.position.toString()] }),
+        ]);
       }
       return batch;
     });

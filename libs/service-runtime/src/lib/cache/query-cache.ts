@@ -51,6 +51,8 @@ if held and held >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|', 'PX', ARGV[2])
 return 1`;
 
+const RETRY_MS = 1_000;
+
 type ScriptedRedis = Redis & {
   cacheStoreUnlessStale(key: string, version: number, entry: string, ttlMs: number): Promise<number>;
   cacheMarkStaleBelow(key: string, version: number, ttlMs: number): Promise<number>;
@@ -69,6 +71,9 @@ export class QueryCache {
   private readonly logger = new Logger('QueryCache');
   readonly stats: CacheStats = { hits: 0, misses: 0, errors: 0 };
   private readonly redis: ScriptedRedis;
+  private readonly unmarked = new Map<string, number>();
+  private retry: NodeJS.Timeout | undefined;
+  private retrying = false;
 
   constructor(
     redis: Redis,
@@ -115,18 +120,58 @@ export class QueryCache {
    * (keyed by `keyOf(aggregateId)`) are stale below the newest version projected.
    */
   async invalidate(events: readonly ProjectedEvent[], aggregateType: string, keyOf: (aggregateId: string) => string): Promise<void> {
+    if (this.ttlMs === 0) return;
     const newest = new Map<string, number>();
-    for (const e of events) if (e.aggregateType === aggregateType) newest.set(e.aggregateId, Math.max(e.version, newest.get(e.aggregateId) ?? 0));
-    if (newest.size === 0 || this.ttlMs === 0) return;
-    // One call per key, not one script over all: keys of one call must share a Redis Cluster slot.
-    const failed = (await Promise.allSettled([...newest].map(([id, version]) => this.redis.cacheMarkStaleBelow(`${this.prefix}:${keyOf(id)}`, version, this.ttlMs)))).find(
-      (r): r is PromiseRejectedResult => r.status === 'rejected',
-    );
-    if (failed) {
-      // A failed invalidation could serve stale data until the TTL: report it loudly.
-      this.stats.errors++;
-      this.logger.error(`cache invalidation failed for ${[...newest.keys()].map(keyOf).join(', ')}: ${(failed.reason as Error).message}`);
+    for (const e of events) {
+      if (e.aggregateType !== aggregateType) continue;
+      const key = `${this.prefix}:${keyOf(e.aggregateId)}`;
+      newest.set(key, Math.max(e.version, newest.get(key) ?? 0));
     }
+    await this.markStale(newest);
+  }
+
+  /** Invalidations that failed (Redis unreachable) and are tried again until they succeed. */
+  get pendingInvalidations(): number {
+    return this.unmarked.size;
+  }
+
+  private async markStale(markers: ReadonlyMap<string, number>): Promise<void> {
+    // One call per key, not one script over all: keys of one call must share a Redis Cluster slot.
+    const outcomes = await Promise.allSettled([...markers].map(([key, version]) => this.redis.cacheMarkStaleBelow(key, version, this.ttlMs).then(() => key)));
+    const failed = [...markers.keys()].filter((_, i) => outcomes[i].status === 'rejected');
+    if (failed.length === 0) return;
+    // Not marked, an entry cached before would be served stale until its TTL once Redis answers
+    // again: keep the markers and retry them, the newest version per key, until they land.
+    this.stats.errors++;
+    for (const key of failed) this.unmarked.set(key, Math.max(markers.get(key) ?? 0, this.unmarked.get(key) ?? 0));
+    if (this.retry) return; // retrying already, reported when it began
+    const reason = (outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult).reason as Error;
+    this.logger.error(`cache invalidation failed for ${failed.join(', ')}, retrying every ${RETRY_MS} ms until Redis answers: ${reason.message}`);
+    this.retry = setInterval(() => void this.retryUnmarked(), RETRY_MS).unref();
+  }
+
+  private async retryUnmarked(): Promise<void> {
+    if (this.retrying) return;
+    this.retrying = true;
+    const batch = new Map(this.unmarked);
+    this.unmarked.clear();
+    try {
+      await this.markStale(batch);
+    } finally {
+      this.retrying = false;
+      if (this.unmarked.size === 0 && this.retry) {
+        clearInterval(this.retry);
+        this.retry = undefined;
+        this.logger.log('cache invalidations that had failed are applied');
+      }
+    }
+  }
+
+  /** Stops retrying invalidations; what was still pending is reported. */
+  onApplicationShutdown(): void {
+    if (this.retry) clearInterval(this.retry);
+    this.retry = undefined;
+    if (this.unmarked.size > 0) this.logger.error(`cache invalidations never applied, stale until their TTL: ${[...this.unmarked.keys()].join(', ')}`);
   }
 
   private degraded(error: unknown): void {

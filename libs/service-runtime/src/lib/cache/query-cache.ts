@@ -116,8 +116,9 @@ export class QueryCache {
   }
 
   /**
-   * After a projection's commit: the entries of the aggregates of `aggregateType` among `events`
-   * (keyed by `keyOf(aggregateId)`) are stale below the newest version projected.
+   * A projection's batch (from its beforeCommit): the entries of the aggregates of
+   * `aggregateType` among `events` (keyed by `keyOf(aggregateId)`) are stale below the newest
+   * version projected. Never throws: what Redis misses is retried in the background.
    */
   async invalidate(events: readonly ProjectedEvent[], aggregateType: string, keyOf: (aggregateId: string) => string): Promise<void> {
     if (this.ttlMs === 0) return;

@@ -20,7 +20,7 @@ describe('loadSettings', () => {
     expect(s.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(s.kafka.retention).toBe(7 * 24 * 3600 * 1000);
     expect(s.redis.cache_ttl).toBe(3600 * 1000);
-    expect(s.processing).toMatchObject({ worker_threads: 4, batch_size: 100, processing_timeout: 30_000 });
+    expect(s.processing).toMatchObject({ worker_threads: 4, batch_size: 100, processing_timeout: 30_000, inbox_retention: 15 * 24 * 3600 * 1000 });
     expect(s.tracing.trace_sampling).toBe(0.1);
     expect(s.event_store.database_url).toBe('postgres://postgres@127.0.0.1:5432/causeway');
     expect(s.event_store.snapshot_interval).toBeGreaterThan(0);
@@ -60,6 +60,11 @@ describe('loadSettings', () => {
     const error = configError(() => settingsFromText(text, 'svc.tsk', {}));
     expect(error.line).toBe(2);
     expect(error.message).toMatch(/missing required value for event_store\.database_url: environment variable NOPE_DB_URL is not set/);
+  });
+
+  it('refuses an inbox retention not longer than Kafka keeps messages, naming the setting', () => {
+    const error = configError(() => loadSettings({ file: shipped, env: { CAUSEWAY__PROCESSING__INBOX_RETENTION: '7d' } }));
+    expect(error.message).toMatch(/invalid value for processing\.inbox_retention.*must be longer than kafka\.retention/);
   });
 
   it('reports a missing section and an unknown key', () => {

@@ -61,6 +61,7 @@ export const settingsSchema = z.object({
     processing_timeout: duration,
     max_retries: z.number().int().min(0).max(100),
     retry_backoff: duration,
+    inbox_retention: duration,
   }),
   outbox: z.strictObject({
     batch_size: positiveInt.max(10_000),
@@ -101,6 +102,13 @@ export const settingsSchema = z.object({
     payment_service_url: url(['http:', 'https:']),
     notification_service_url: url(['http:', 'https:']),
   }),
+}).superRefine((s, context) => {
+  // Kafka keeps a message past its retention until its segment rolls; while it keeps it, the
+  // message can be delivered again (an offset reset, a replay), and only its inbox row stops a
+  // second effect.
+  if (s.processing.inbox_retention <= s.kafka.retention) {
+    context.addIssue({ code: 'custom', path: ['processing', 'inbox_retention'], message: 'must be longer than kafka.retention: a message Kafka still holds could be redelivered after its inbox row is gone' });
+  }
 });
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -131,6 +131,24 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     expect(rows[0].n).toBeGreaterThan(1); // still shared
   });
 
+  it('prunes its own group’s inbox rows past the retention, and only those', async () => {
+    const consumer = new EventConsumer(
+      kafka,
+      db.pool,
+      { groupId: 'pruned', topics: [topic], schema: db.schema, workerThreads: 1, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts: 1, retryBackoffMs: 10, inboxRetentionMs: 24 * 3600_000 },
+      new Map(),
+    );
+    const row = (group: string, age: string) =>
+      db.pool.query(`INSERT INTO ${db.schema}.inbox (consumer_group, event_id, event_type, topic, partition, "offset", processed_at) VALUES ($1, $2, 'UserCreated', $3, 0, 0, now() - $4::interval)`, [group, randomUUID(), topic, age]);
+    for (let i = 0; i < 3; i++) await row('pruned', '2 days');
+    await row('pruned', '23 hours');
+    await row('other', '30 days');
+    expect(await consumer.pruneInbox()).toBe(3);
+    const { rows } = await db.pool.query(`SELECT consumer_group, (now() - processed_at) < interval '1 day' AS recent FROM ${db.schema}.inbox ORDER BY consumer_group`);
+    expect(rows).toEqual([{ consumer_group: 'other', recent: false }, { consumer_group: 'pruned', recent: true }]);
+    expect(await consumer.pruneInbox()).toBe(0);
+  });
+
   it('falls back to one event per transaction when one of a shared transaction fails: the others take effect once, the failing one is retried on its own', async () => {
     const events = Array.from({ length: 10 }, () => userCreated());
     const poison = events[4];

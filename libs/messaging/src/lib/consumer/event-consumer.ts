@@ -15,6 +15,9 @@ import { consumeSpan } from '../tracing';
  */
 export const MAX_SHARED_TRANSACTION = 20;
 
+const INBOX_PRUNE_INTERVAL_MS = 10 * 60_000;
+const INBOX_PRUNE_CHUNK = 5_000;
+
 export interface HandlerContext {
   /** The transaction that records this event in the inbox: make the state change in it. */
   transaction: PoolClient;
@@ -54,6 +57,11 @@ export interface EventConsumerOptions {
   maxAttempts: number;
   /** First retry delay; doubles per attempt (settings: processing.retry_backoff). */
   retryBackoffMs: number;
+  /**
+   * The group's inbox rows older than this are deleted, every ten minutes while it runs
+   * (settings: processing.inbox_retention, longer than Kafka keeps a message). Absent: kept.
+   */
+  inboxRetentionMs?: number;
   fromBeginning?: boolean;
   /** How long the group waits for a silent member before reassigning its partitions (kafkajs default 30 s). */
   sessionTimeoutMs?: number;
@@ -126,6 +134,8 @@ export class EventConsumer {
   private processedSinceCommit = 0;
   private committing: Promise<void> | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<unknown> | undefined;
   private stopping = false;
   private readonly batches = new Set<Promise<void>>();
 
@@ -156,6 +166,13 @@ export class EventConsumer {
     this.consumer.on(this.consumer.events.REBALANCING, () => void this.commitProgress());
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
     this.commitTimer = setInterval(() => void this.commitProgress(), this.options.commitIntervalMs ?? 1_000);
+    if (this.options.inboxRetentionMs !== undefined) {
+      this.pruneTimer = setInterval(() => {
+        this.pruning ??= this.pruneInbox()
+          .catch((error: unknown) => this.options.onError?.(error))
+          .finally(() => (this.pruning = undefined));
+      }, INBOX_PRUNE_INTERVAL_MS);
+    }
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -170,9 +187,10 @@ export class EventConsumer {
 
   async stop(): Promise<void> {
     clearInterval(this.commitTimer);
+    clearInterval(this.pruneTimer);
     // Finish the message under way in each partition, and commit, while still in the group.
     this.stopping = true;
-    await Promise.allSettled(this.batches);
+    await Promise.allSettled([...this.batches, this.pruning]);
     await this.committing;
     await this.commitProgress();
     await this.consumer?.disconnect();
@@ -180,6 +198,24 @@ export class EventConsumer {
     await this.producer?.disconnect();
     this.consumer = undefined;
     this.producer = undefined;
+  }
+
+  /**
+   * Deletes this group's inbox rows older than inboxRetentionMs, a few thousand per statement so
+   * no transaction grows long or locks much. Returns how many went.
+   */
+  async pruneInbox(): Promise<number> {
+    if (this.options.inboxRetentionMs === undefined) return 0;
+    let deleted = 0;
+    for (;;) {
+      const { rowCount } = await this.pool.query(
+        `DELETE FROM ${this.s}.inbox WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM ${this.s}.inbox WHERE consumer_group = $1 AND processed_at < now() - make_interval(secs => $2::double precision / 1000) LIMIT $3))`,
+        [this.options.groupId, this.options.inboxRetentionMs, INBOX_PRUNE_CHUNK],
+      );
+      deleted += rowCount ?? 0;
+      if ((rowCount ?? 0) < INBOX_PRUNE_CHUNK || this.stopping) return deleted;
+    }
   }
 
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

@@ -20,6 +20,14 @@ const migrations: Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'inbox rows by age',
+    sql: (s) => `
+      -- Rows are deleted once Kafka can no longer redeliver their message (processing.inbox_retention).
+      CREATE INDEX inbox_processed_at_idx ON ${s}.inbox (consumer_group, processed_at);
+    `,
+  },
 ];
 
 /** Creates the inbox table in the service's schema. Safe to run on every start, concurrently. */

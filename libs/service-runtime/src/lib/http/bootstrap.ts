@@ -104,6 +104,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
         processingTimeoutMs: settings.processing.processing_timeout,
         maxAttempts: settings.processing.max_retries,
         retryBackoffMs: settings.processing.retry_backoff,
+        inboxRetentionMs: settings.processing.inbox_retention,
         topicOf: prefixedTopicOf(settings),
         onHandled: (event, ms) => {
           metrics.eventsConsumed.inc({ event_type: event.eventType });

@@ -179,6 +179,47 @@ describe('order-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(hit.json()).toEqual(first.json());
   });
 
+  it('places one order per Idempotency-Key: a repeat (also concurrent) answers with it, the key on another request is 422, a bad key 400', async () => {
+    const userId = await knownCustomer();
+    const key = { 'idempotency-key': `checkout-${randomUUID()}` };
+    const first = await http('POST', '/orders', order(userId), key);
+    expect(first.statusCode).toBe(202);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const { id } = first.json();
+
+    const again = await http('POST', '/orders', order(userId), key);
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual({ id, status: 'PENDING', version: 1, replayed: true });
+
+    // Retries racing each other, with a fresh key: one order, every answer names it.
+    const racingKey = { 'idempotency-key': `checkout-${randomUUID()}` };
+    const racing = await Promise.all(Array.from({ length: 5 }, () => http('POST', '/orders', order(userId), racingKey)));
+    expect(racing.map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(racing.map((r) => r.json().id)).size).toBe(1);
+    expect(racing.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
+
+    const store = app.get<PostgresEventStore>(EVENT_STORE);
+    for (const orderId of [id, racing[0].json().id]) {
+      expect((await store.readStream(orderId)).map((e) => e.eventType)).toEqual(['OrderPlaced']);
+      expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.outbox WHERE aggregate_id = $1`, [orderId])).rows[0].n).toBe(1);
+    }
+
+    const otherItems = await http('POST', '/orders', { ...order(userId), items: [{ sku: 'BOOK-1', quantity: 1, unitPriceCents: 1_250 }] }, key);
+    expect(otherItems.statusCode).toBe(422);
+    expect(otherItems.json()).toMatchObject({ details: { code: 'idempotency_key_reused' } });
+    // The same key from another customer is that customer's own order.
+    const otherCustomer = await http('POST', '/orders', order(await knownCustomer()), key);
+    expect(otherCustomer.statusCode).toBe(202);
+    expect(otherCustomer.json().id).not.toBe(id);
+
+    for (const bad of ['', 'x'.repeat(256), 'has space']) {
+      const response = await http('POST', '/orders', order(userId), { 'idempotency-key': bad });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ details: [{ field: 'Idempotency-Key' }] });
+    }
+  });
+
   it('refuses orders for unknown (422 unknown_customer) and deleted (422 customer_deleted) customers', async () => {
     const unknown = await http('POST', '/orders', order(randomUUID()));
     expect(unknown.statusCode).toBe(422);

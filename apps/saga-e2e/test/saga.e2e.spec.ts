@@ -93,6 +93,25 @@ describe('order-fulfilment saga across all services (e2e)', () => {
   );
 
   it(
+    'a POST /api/orders retried with its Idempotency-Key places one order and charges it once',
+    async () => {
+      const userId = await createUser('retried');
+      const items = [{ sku: 'MUG-3', quantity: 1, unitPriceCents: 900 }];
+      const key = { 'idempotency-key': `cart-${userId}` };
+      const { id } = await placeOrder(userId, 'tok_visa', items, key);
+      await waitForOrder(id, 'CONFIRMED');
+
+      const retried = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod: 'tok_visa' }, key);
+      expect(retried.status).toBe(202);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      expect(retried.body).toMatchObject({ id, status: 'CONFIRMED', replayed: true });
+      expect((await call('GET', `/orders?userId=${userId}`)).body.items.map((o: { id: string }) => o.id)).toEqual([id]);
+      expect((await paymentsOf(id)).map((p) => p['status'])).toEqual(['processed']);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     'declined card: payment failed, order cancelled (payment_failed), nothing charged, user told',
     async () => {
       const userId = await createUser('declined');

@@ -16,7 +16,7 @@ describe('ServiceProxy', () => {
       request.on('end', () => {
         received.push({ method: request.method, url: request.url, headers: request.headers, body: Buffer.concat(chunks).toString(), clientPort: request.socket.remotePort });
         if (request.url === '/users/slow') return; // never answers
-        response.writeHead(201, { 'content-type': 'application/json', etag: '"3"', location: '/users/42', 'x-internal': 'secret' });
+        response.writeHead(201, { 'content-type': 'application/json', etag: '"3"', location: '/users/42', 'idempotent-replayed': 'true', 'x-internal': 'secret' });
         response.end('{"id":"42"}');
       });
     });
@@ -34,10 +34,10 @@ describe('ServiceProxy', () => {
 
   it('forwards method, path, allowed headers and the JSON body; returns status, allowed headers (Location under /api) and body', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const answer = await proxy.forward('users', 'POST', '/users?x=1', { 'content-type': 'application/json', 'if-match': '"2"', traceparent, cookie: 'no' }, { email: 'a@b.c' });
-    expect(answer).toEqual({ status: 201, headers: { 'content-type': 'application/json', etag: '"3"', location: '/api/users/42' }, body: '{"id":"42"}' });
+    const answer = await proxy.forward('users', 'POST', '/users?x=1', { 'content-type': 'application/json', 'if-match': '"2"', 'idempotency-key': 'k-1', traceparent, cookie: 'no' }, { email: 'a@b.c' });
+    expect(answer).toEqual({ status: 201, headers: { 'content-type': 'application/json', etag: '"3"', location: '/api/users/42', 'idempotent-replayed': 'true' }, body: '{"id":"42"}' });
     expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ method: 'POST', url: '/users?x=1', body: '{"email":"a@b.c"}', headers: { 'if-match': '"2"', 'content-type': 'application/json', traceparent } });
+    expect(received[0]).toMatchObject({ method: 'POST', url: '/users?x=1', body: '{"email":"a@b.c"}', headers: { 'if-match': '"2"', 'idempotency-key': 'k-1', 'content-type': 'application/json', traceparent } });
     expect(received[0].headers['cookie']).toBeUndefined();
   });
 

@@ -13,9 +13,9 @@ export interface ProxiedResponse {
 }
 
 /** Request headers a service may act on; everything else stays at the edge. */
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'if-match', 'traceparent', 'tracestate', 'accept'];
-/** Response headers clients rely on (ETag for If-Match, Location, cache diagnostics). */
-const FORWARDED_RESPONSE_HEADERS = ['content-type', 'etag', 'location', 'x-cache', 'retry-after'];
+const FORWARDED_REQUEST_HEADERS = ['content-type', 'if-match', 'idempotency-key', 'traceparent', 'tracestate', 'accept'];
+/** Response headers clients rely on (ETag for If-Match, Location, a repeated Idempotency-Key, cache diagnostics). */
+const FORWARDED_RESPONSE_HEADERS = ['content-type', 'etag', 'location', 'idempotent-replayed', 'x-cache', 'retry-after'];
 
 /**
  * Calls the owning service over HTTP with a timeout, carrying the correlation id. A service that

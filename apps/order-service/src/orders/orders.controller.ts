@@ -1,4 +1,4 @@
-import { ApiMinVersion, etag, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
+import { ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
 import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import { OrderCommandResult } from './commands/command-result';
 import { DeliverOrder } from './commands/deliver-order/deliver-order.command';
 import { PlaceOrder } from './commands/place-order/place-order.command';
 import { PlaceOrderDto } from './commands/place-order/place-order.dto';
+import { orderIdForKey } from './domain/order-id';
 import { ShipOrder } from './commands/ship-order/ship-order.command';
 import { GetOrder } from './queries/get-order/get-order.query';
 import { GetOrderSaga } from './queries/get-order-saga/get-order-saga.query';
@@ -30,11 +31,14 @@ export class OrdersController {
   @Post()
   @HttpCode(202)
   @ApiAcceptedResponse({ type: OrderCommandResult })
-  @ApiUnprocessableEntityResponse({ description: 'unknown_customer, customer_deleted, order_total_too_large' })
-  async place(@Body() dto: PlaceOrderDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderCommandResult> {
+  @ApiUnprocessableEntityResponse({ description: 'unknown_customer, customer_deleted, order_total_too_large, idempotency_key_reused' })
+  @ApiIdempotencyKey('answers with the order placed the first time')
+  async place(@Body() dto: PlaceOrderDto, @IdempotencyKey() key: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderCommandResult> {
     const items = dto.items.map(({ sku, quantity, unitPriceCents }) => ({ sku, quantity, unitPriceCents }));
-    const result = await this.commands.execute(new PlaceOrder(randomUUID(), dto.userId, items, dto.currency, dto.paymentMethod));
+    const orderId = key === undefined ? randomUUID() : orderIdForKey(dto.userId, key);
+    const result = await this.commands.execute(new PlaceOrder(orderId, dto.userId, items, dto.currency, dto.paymentMethod, key !== undefined));
     reply.header('etag', etag(result.version)).header('location', `/orders/${result.id}`);
+    if (result.replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return result;
   }
 

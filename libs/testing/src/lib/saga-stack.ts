@@ -124,10 +124,10 @@ export async function startSagaStack(name: string, env: Record<string, string> =
    * unknown_customer and has no effect. So this waits by retrying the real POST until it stops
    * answering unknown_customer (the refusals leave only rejected-command audit records).
    */
-  const placeOrder = async (userId: string, paymentMethod: string, items = [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }]) => {
+  const placeOrder = async (userId: string, paymentMethod: string, items = [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }], headers: Record<string, string> = {}) => {
     const correlationId = `saga-e2e-${randomUUID()}`;
     const placed = await until(`order-service to accept an order for customer ${userId}`, async () => {
-      const answer = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod }, { 'x-correlation-id': correlationId });
+      const answer = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod }, { ...headers, 'x-correlation-id': correlationId });
       return answer.status === 422 && answer.body?.details?.code === 'unknown_customer' ? false : answer;
     });
     ensure(placed.status === 202 && placed.body?.status === 'PENDING' && placed.body?.version === 1, 'POST /orders', placed);

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Order, OrderStatus } from '../domain/order.aggregate';
 
 /** What an order command returns: the order, its status and the version the write produced (ETag, read-your-writes). */
@@ -6,6 +6,9 @@ export class OrderCommandResult {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] }) status!: OrderStatus;
   @ApiProperty() version!: number;
+  /** Only on the repeat of a request with an Idempotency-Key: the order as it is now, placed by the first. */
+  @ApiPropertyOptional({ description: 'true when this answers a repeated Idempotency-Key: the order the first request placed, as it is now' })
+  replayed?: true;
 }
 
 export function orderResult(order: Order, version: number): OrderCommandResult {

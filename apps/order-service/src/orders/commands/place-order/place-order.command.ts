@@ -9,6 +9,8 @@ export class PlaceOrder extends Command<OrderCommandResult> {
     readonly items: OrderItem[],
     readonly currency: string,
     readonly paymentMethod: string,
+    /** Given with an Idempotency-Key (orderId derives from it): a repeat answers with the order placed first. */
+    readonly idempotent = false,
   ) {
     super();
   }

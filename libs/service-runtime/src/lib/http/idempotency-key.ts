@@ -1,0 +1,33 @@
+import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+
+/** The request header (draft-ietf-httpapi-idempotency-key-header). */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+/** On the answer to a request that repeated an earlier one with the same key (as Stripe names it). */
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+const VALID = /^[\x21-\x7e]{1,255}$/;
+
+/** The header's value; a 400 naming the header when it is malformed or sent twice. */
+function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !VALID.test(value)) {
+    const errors = [`${IDEMPOTENCY_KEY_HEADER} must be one header of 1 to 255 visible ASCII characters`];
+    throw new BadRequestException({ message: `Validation failed: ${IDEMPOTENCY_KEY_HEADER}: ${errors[0]}`, details: [{ field: IDEMPOTENCY_KEY_HEADER, errors }] });
+  }
+  return value;
+}
+
+/** The `Idempotency-Key` header of a POST, or undefined when absent. */
+export const IdempotencyKey = createParamDecorator((_: unknown, context: ExecutionContext) =>
+  parseIdempotencyKey(context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()]),
+);
+
+/** The OpenAPI entry of `@IdempotencyKey()`, for the handler. */
+export const ApiIdempotencyKey = (what: string): MethodDecorator =>
+  ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description: `a key of the client's choosing: the same request sent again with it (a retry after a timeout) ${what} instead of doing it twice, `
+      + `answered with ${IDEMPOTENT_REPLAYED_HEADER}: true; the key with a different request is a 422 (idempotency_key_reused)`,
+  });

@@ -3,6 +3,7 @@ import { parsePrometheus, sampleValue, testSettings, uniqueName, waitFor } from 
 import type { PostgresEventStore } from '@causeway/eventsourcing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { AppModule } from '../src/app.module';
 
@@ -99,6 +100,24 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     expect((await http('DELETE', `/users/${winner.id}`, undefined, { 'if-match': '"1"' })).statusCode).toBe(200);
     expect((await http('PATCH', `/users/${winner.id}`, { givenName: 'X' })).json()).toMatchObject({ statusCode: 422, details: { code: 'user_deleted' } });
     expect((await http('POST', '/users', { email: 'race@example.com', givenName: 'R2', familyName: 'C' })).statusCode).toBe(201);
+  });
+
+  it('creates one user per Idempotency-Key: repeats, also concurrent, answer 201 with it; the key with another request is 422', async () => {
+    const key = { 'idempotency-key': randomUUID() };
+    const body = { email: 'keyed@example.com', givenName: 'Kay', familyName: 'Eyed' };
+    const answers = await Promise.all(Array.from({ length: 4 }, () => http('POST', '/users', body, key)));
+    expect(answers.map((r) => r.statusCode)).toEqual([201, 201, 201, 201]);
+    const ids = new Set(answers.map((r) => r.json().id));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((r) => r.headers['idempotent-replayed'] === 'true')).toHaveLength(3);
+    const [id] = ids;
+    expect(answers.find((r) => r.headers['idempotent-replayed'] === 'true')?.json()).toEqual({ id, version: 1, replayed: true });
+    expect((await app.get<PostgresEventStore>(EVENT_STORE).readStream(id)).map((e) => e.eventType)).toEqual(['UserCreated']);
+
+    expect((await http('POST', '/users', { ...body, givenName: 'Other' }, key)).json()).toMatchObject({ statusCode: 422, details: { code: 'idempotency_key_reused' } });
+    // The email is still one user's: another key (or none) meets the reservation.
+    expect((await http('POST', '/users', body, { 'idempotency-key': randomUUID() })).statusCode).toBe(409);
+    expect((await http('POST', '/users', body)).statusCode).toBe(409);
   });
 
   it('lists with filters and a stable cursor, and counts sign-ups in user_stats', async () => {

@@ -1,4 +1,4 @@
-import { ApiMinVersion, etag, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
+import { ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import { CreateUserDto } from './commands/create-user/create-user.dto';
 import { DeleteUser } from './commands/delete-user/delete-user.command';
 import { UpdateUser } from './commands/update-user/update-user.command';
 import { UpdateUserDto } from './commands/update-user/update-user.dto';
+import { userIdForKey } from './domain/user-id';
 import { GetUserStats, type UserStats } from './queries/get-user-stats/get-user-stats.query';
 import { GetUser } from './queries/get-user/get-user.query';
 import { ListUsersDto } from './queries/list-users/list-users.dto';
@@ -27,9 +28,13 @@ export class UsersController {
   @Post()
   @ApiCreatedResponse({ type: CommandResult })
   @ApiConflictResponse({ description: 'email already in use' })
-  async create(@Body() dto: CreateUserDto, @Res({ passthrough: true }) reply: FastifyReply): Promise<CommandResult> {
-    const result = await this.commands.execute(new CreateUser(randomUUID(), dto.email, dto.givenName, dto.familyName));
+  @ApiUnprocessableEntityResponse({ description: 'idempotency_key_reused' })
+  @ApiIdempotencyKey('answers with the user created the first time')
+  async create(@Body() dto: CreateUserDto, @IdempotencyKey() key: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<CommandResult> {
+    const userId = key === undefined ? randomUUID() : userIdForKey(key);
+    const result = await this.commands.execute(new CreateUser(userId, dto.email, dto.givenName, dto.familyName, key !== undefined));
     reply.status(201).header('etag', etag(result.version)).header('location', `/users/${result.id}`);
+    if (result.replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return result;
   }
 

@@ -7,6 +7,8 @@ export class CreateUser extends Command<CommandResult> {
     readonly email: string,
     readonly givenName: string,
     readonly familyName: string,
+    /** Given with an Idempotency-Key (userId derives from it): a repeat answers with the user created first. */
+    readonly idempotent = false,
   ) {
     super();
   }

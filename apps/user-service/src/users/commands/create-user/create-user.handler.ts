@@ -1,7 +1,9 @@
-import { AuditTrail, commandCausation, inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { DomainRuleViolation, type EventStore } from '@causeway/eventsourcing';
+import { AuditTrail, commandCausation, EVENT_STORE, inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Pool } from 'pg';
 import { reserveEmail } from '../../domain/email-reservations';
 import { USER_REPOSITORY, type UserRepository } from '../../domain/user.repository';
@@ -13,6 +15,7 @@ export class CreateUserHandler implements ICommandHandler<CreateUser> {
   constructor(
     @Inject(USER_REPOSITORY) private readonly users: UserRepository,
     @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
     private readonly audit: AuditTrail,
   ) {}
@@ -23,12 +26,24 @@ export class CreateUserHandler implements ICommandHandler<CreateUser> {
       // The controller generated the id just now: a new user, nothing to load.
       const user = this.users.startNew(command.userId);
       const [created] = user.execute({ type: 'CreateUser', email: command.email, givenName: command.givenName, familyName: command.familyName });
-      return inTransaction(this.pool, async (tx) => {
-        if (created.type === 'UserCreated') await reserveEmail(tx, this.service.schema, created.data.email, user.id);
-        const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
-        await recordAccepted(tx);
-        return { id: user.id, version };
-      });
+      try {
+        return await inTransaction(this.pool, async (tx) => {
+          if (created.type === 'UserCreated') await reserveEmail(tx, this.service.schema, created.data.email, user.id);
+          const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
+          await recordAccepted(tx);
+          return { id: user.id, version };
+        });
+      } catch (error) {
+        // With an Idempotency-Key the id may be taken by an earlier request with the key (its
+        // email reservation, or its version 1, is what failed here): answer with that user.
+        const earlier = command.idempotent ? await this.store.readStream(command.userId) : [];
+        if (earlier.length === 0) throw error;
+        if (!isDeepStrictEqual(earlier[0].data, created.data)) {
+          throw new DomainRuleViolation('idempotency_key_reused', 'this Idempotency-Key was used for a different user: send a new key for a new user');
+        }
+        const first = this.users.fromStream(command.userId, earlier);
+        return { id: first.id, version: first.version, replayed: true as const };
+      }
     });
   }
 }

@@ -4,7 +4,7 @@ export { HealthController } from './lib/health/health.controller';
 export { bootstrapService, createHttpApp, serveOpenApi } from './lib/http/bootstrap';
 export { errorBody, type ErrorBody } from './lib/http/error-body';
 export { ErrorFilter, toErrorBody } from './lib/http/error.filter';
-export { ApiIdempotencyKey, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey } from './lib/http/idempotency-key';
+export { ApiIdempotencyKey, assertRepeatOf, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey } from './lib/http/idempotency-key';
 export { ApiMinVersion, MinVersion, readAtLeast, type NotYetVisible, type ViewRead } from './lib/http/read-your-writes';
 export { validationPipe, type FieldError } from './lib/http/validation';
 export { ACTOR_HEADER, CORRELATION_HEADER, commandCausation, currentContext, reactionCausation, runWithContext, type RequestContext } from './lib/request-context';

@@ -1,5 +1,7 @@
+import { DomainRuleViolation, type StoredEvent } from '@causeway/eventsourcing';
 import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
+import { isDeepStrictEqual } from 'node:util';
 
 /** The request header (draft-ietf-httpapi-idempotency-key-header). */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -31,3 +33,16 @@ export const ApiIdempotencyKey = (what: string): MethodDecorator =>
     description: `a key of the client's choosing: the same request sent again with it (a retry after a timeout) ${what} instead of doing it twice, `
       + `answered with ${IDEMPOTENT_REPLAYED_HEADER}: true; the key with a different request is a 422 (idempotency_key_reused)`,
   });
+
+/**
+ * Whether a request repeated under an Idempotency-Key is the one that created the aggregate the
+ * key names: the first event of its stream (`earlier`) must carry what this request decided
+ * (`decided`), apart from fields that depend on when it ran (`ignoring`). Otherwise the key was
+ * used for another request: 422 idempotency_key_reused.
+ */
+export function assertRepeatOf(earlier: readonly StoredEvent[], decided: object, what: string, ignoring: readonly string[] = []): void {
+  const without = (data: object) => Object.fromEntries(Object.entries(data).filter(([field]) => !ignoring.includes(field)));
+  if (earlier.length === 0 || !isDeepStrictEqual(without(earlier[0].data), without(decided))) {
+    throw new DomainRuleViolation('idempotency_key_reused', `this Idempotency-Key was used for a different ${what}: send a new key for a new ${what}`);
+  }
+}

@@ -1,11 +1,9 @@
 import type { Settings } from '@causeway/config';
-import type { EventPayload } from '@causeway/contracts';
-import { ConcurrencyConflictError, DomainRuleViolation, type EventStore } from '@causeway/eventsourcing';
-import { AuditTrail, commandCausation, EVENT_STORE, inTransaction, PG_POOL, SERVICE, SETTINGS, type ServiceDefinition } from '@causeway/service-runtime';
+import { ConcurrencyConflictError, type EventStore } from '@causeway/eventsourcing';
+import { assertRepeatOf, AuditTrail, commandCausation, EVENT_STORE, inTransaction, PG_POOL, SERVICE, SETTINGS, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { Pool } from 'pg';
 import { CustomerDirectory } from '../../../customers/customer-directory';
 import { PaymentDeadlines } from '../../deadlines/payment-deadlines';
@@ -32,7 +30,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
       // The controller generated the id just now: a new order, nothing to load.
       const order = this.orders.startNew(command.orderId);
       const paymentDeadline = new Date(Date.now() + this.settings.saga.payment_deadline).toISOString();
-      order.execute({
+      const [placed] = order.execute({
         type: 'PlaceOrder',
         userId: command.userId,
         items: command.items,
@@ -51,25 +49,14 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
         });
       } catch (error) {
         // An id from an Idempotency-Key that is taken: the order was placed by an earlier request
-        // with the key (a concurrent one waited for its commit, then met its version 1).
-        if (command.idempotent && error instanceof ConcurrencyConflictError) return this.replay(command);
-        throw error;
+        // with the key (a concurrent one waited for its commit, then met its version 1). The
+        // answer is that order as it is now.
+        if (!command.idempotent || !(error instanceof ConcurrencyConflictError)) throw error;
+        const earlier = await this.store.readStream(command.orderId);
+        assertRepeatOf(earlier, placed.data, 'order', ['paymentDeadline']);
+        const first = this.orders.fromStream(command.orderId, earlier);
+        return { ...orderResult(first, first.version), replayed: true };
       }
     });
-  }
-
-  /** The order placed first under the key, as it is now, if this request is the same; 422 if not. */
-  private async replay(command: PlaceOrder): Promise<OrderCommandResult> {
-    const history = await this.store.readStream(command.orderId);
-    const placed = history.find((e) => e.eventType === 'OrderPlaced')?.data as EventPayload<'OrderPlaced'> | undefined;
-    const same =
-      placed !== undefined &&
-      placed.userId === command.userId &&
-      placed.currency === command.currency &&
-      placed.paymentMethod === command.paymentMethod &&
-      isDeepStrictEqual(placed.items, command.items);
-    if (!same) throw new DomainRuleViolation('idempotency_key_reused', 'this Idempotency-Key was used for a different order: send a new key for a new order');
-    const order = this.orders.fromStream(command.orderId, history);
-    return { ...orderResult(order, order.version), replayed: true };
   }
 }

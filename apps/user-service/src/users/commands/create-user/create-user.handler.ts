@@ -1,9 +1,8 @@
-import { DomainRuleViolation, type EventStore } from '@causeway/eventsourcing';
-import { AuditTrail, commandCausation, EVENT_STORE, inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import type { EventStore } from '@causeway/eventsourcing';
+import { assertRepeatOf, AuditTrail, commandCausation, EVENT_STORE, inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { Pool } from 'pg';
 import { reserveEmail } from '../../domain/email-reservations';
 import { USER_REPOSITORY, type UserRepository } from '../../domain/user.repository';
@@ -38,9 +37,7 @@ export class CreateUserHandler implements ICommandHandler<CreateUser> {
         // email reservation, or its version 1, is what failed here): answer with that user.
         const earlier = command.idempotent ? await this.store.readStream(command.userId) : [];
         if (earlier.length === 0) throw error;
-        if (!isDeepStrictEqual(earlier[0].data, created.data)) {
-          throw new DomainRuleViolation('idempotency_key_reused', 'this Idempotency-Key was used for a different user: send a new key for a new user');
-        }
+        assertRepeatOf(earlier, created.data, 'user');
         const first = this.users.fromStream(command.userId, earlier);
         return { id: first.id, version: first.version, replayed: true as const };
       }

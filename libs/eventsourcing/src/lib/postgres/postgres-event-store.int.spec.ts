@@ -198,7 +198,9 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     try {
       const e = noted('beside a transaction in another database');
       await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [e] });
-      expect(await readIds()).toEqual([e.eventId]);
+      // Tests running beside this one write in this database and may hold it back a moment; the
+      // transaction in the other database stays open throughout and must not.
+      await waitFor('the event read past the open transaction in another database', async () => (await readIds()).includes(e.eventId), { timeoutMs: 10_000 });
       checkpoint = (await store.readAll(checkpoint, 100)).checkpoint;
 
       const here = await openWriter(new URL(testSettings().event_store.database_url).pathname.slice(1));
@@ -210,7 +212,7 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       } finally {
         await here.end();
       }
-      expect(await readIds()).toEqual([held.eventId]);
+      await waitFor('the event read once the transaction in this database ended', async () => (await readIds()).includes(held.eventId), { timeoutMs: 10_000 });
     } finally {
       await elsewhere.end();
     }

@@ -72,7 +72,8 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
       afterCommit: async () => void seen.push(['visible after', await visibleNotes()]),
     });
     await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
-    await runner.catchUp();
+    // catchUp projects what is settled: a transaction of a test beside this one may delay it.
+    await waitFor('the batch projected', async () => (await runner.catchUp(), seen.length > 0), { timeoutMs: 10_000 });
     expect(seen).toEqual([
       ['before', 2],
       ['visible then', 0],

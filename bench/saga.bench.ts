@@ -253,7 +253,8 @@ async function benchFloor(prefix: string) {
 
 async function main(): Promise<void> {
   console.log(`saga bench ${new Date().toISOString()} | concurrency ${CONCURRENCY} | ${SECONDS} s measured after ${WARMUP} s warm-up | node ${process.version}`);
-  const stack = await startSagaStack('saga_bench', { CAUSEWAY__SAGA__PAYMENT_DEADLINE: '60s' });
+  // The shipped pool size, not the test stack's smaller one: the bench measures the product.
+  const stack = await startSagaStack('saga_bench', { CAUSEWAY__SAGA__PAYMENT_DEADLINE: '60s', CAUSEWAY__EVENT_STORE__POOL_SIZE: '20' });
   const topicPrefix = `${stack.database}.`;
   let saga: Awaited<ReturnType<typeof benchSaga>>;
   let hops: Record<string, number[]>;

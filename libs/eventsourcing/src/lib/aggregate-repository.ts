@@ -29,9 +29,10 @@ export class AggregateRepository<A extends AnyAggregate> {
     private readonly options: RepositoryOptions,
   ) {}
 
-  async load(id: string): Promise<A> {
+  /** `transaction`: read inside the caller's open transaction (see EventStore), as save appends in it. */
+  async load(id: string, transaction?: unknown): Promise<A> {
     const aggregate = this.create(id);
-    const { snapshot, events } = await this.store.loadAggregate(id, { aggregateType: aggregate.aggregateType, schemaVersion: aggregate.snapshotSchemaVersion });
+    const { snapshot, events } = await this.store.loadAggregate(id, { aggregateType: aggregate.aggregateType, schemaVersion: aggregate.snapshotSchemaVersion }, transaction);
     if (snapshot) aggregate.restoreSnapshot(snapshot.state, snapshot.version);
     aggregate.replay(events.map((e) => ({ type: e.eventType, data: e.data, version: e.version })));
     return aggregate;

@@ -84,17 +84,23 @@ export interface AggregateHistory {
   events: ReplayedEvent[];
 }
 
+/**
+ * The reads take the caller's open `transaction` (as append does) when there is one: a read
+ * that took a second connection from the pool while the caller holds one can deadlock the
+ * pool (every connection held by a transaction waiting for another), and inside the
+ * transaction it also sees what the transaction wrote and locked.
+ */
 export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>;
   /** Events of one aggregate with version > afterVersion, oldest first, upcast to current schemas. */
-  readStream(aggregateId: string, afterVersion?: number): Promise<StoredEvent[]>;
+  readStream(aggregateId: string, afterVersion?: number, transaction?: unknown): Promise<StoredEvent[]>;
   /**
    * The latest snapshot of `kind` (one of another type or shape is ignored) and the events after
    * it, or every event when there is none: what loading an aggregate needs, in one read.
    */
-  loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory>;
+  loadAggregate(aggregateId: string, kind: SnapshotKind, transaction?: unknown): Promise<AggregateHistory>;
   /** The global log after `checkpoint`, in commit-safe order, at most `limit` events. */
-  readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult>;
+  readAll(checkpoint: Checkpoint, limit: number, transaction?: unknown): Promise<ReadAllResult>;
   /** With `transaction`, the snapshot commits (or not) with the events it describes. */
   saveSnapshot(snapshot: Snapshot, transaction?: unknown): Promise<void>;
   loadSnapshot(aggregateId: string): Promise<Snapshot | undefined>;

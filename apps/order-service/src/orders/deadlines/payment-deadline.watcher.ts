@@ -110,7 +110,7 @@ export class PaymentDeadlineWatcher implements OnApplicationBootstrap, OnModuleD
    */
   async expire(tx: PoolClient, orderId: string): Promise<boolean> {
     // The cancellation is caused by the order's own OrderPlaced (the deadline was set by it), in its correlation.
-    const [placed] = await this.store.readStream(orderId);
+    const [placed] = await this.store.readStream(orderId, 0, tx);
     let cancelled = false;
     if (placed?.eventType === 'OrderPlaced') {
       // The reaction path acts only on a PENDING order (automaticCancellations.payment_timeout).

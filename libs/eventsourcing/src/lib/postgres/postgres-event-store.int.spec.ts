@@ -1,7 +1,7 @@
 import { createTestDatabase, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient } from 'pg';
 import { describeEventStoreContract, noted } from '../../testing/event-store.contract';
 import { contractTestSchemas } from '../../testing/test-schemas';
 import { ConcurrencyConflictError } from '../errors';
@@ -177,6 +177,28 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     await tail;
     expect(written).toHaveLength(40);
     for (const id of written) expect(seen.get(id)).toBe(1);
+  });
+
+  it('reads inside the caller’s transaction when given one: with every pool connection held by transactions, reads still complete', async () => {
+    const single = new Pool({ connectionString: testSettings().event_store.database_url, max: 1 });
+    const narrow = new PostgresEventStore(single, { schema: db.schema, schemas: contractTestSchemas().schemas });
+    const id = randomUUID();
+    await narrow.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
+    try {
+      // The one connection is the transaction's: a read that asked the pool for another would wait forever.
+      const read = inTransaction(single, async (tx) => {
+        const stream = await narrow.readStream(id, 0, tx);
+        const history = await narrow.loadAggregate(id, { aggregateType: 'Note', schemaVersion: 1 }, tx);
+        await narrow.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 2, events: [noted('c')], transaction: tx });
+        const own = await narrow.readStream(id, 2, tx); // its own uncommitted write, too
+        const all = await narrow.readAll(START, 10_000, tx);
+        return { stream: stream.length, replayed: history.events.length, own: own.map((e) => e.data['text']), all: all.events.length > 0 };
+      });
+      const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('a read waited for a second connection')), 5_000).unref());
+      expect(await Promise.race([read, deadline])).toEqual({ stream: 2, replayed: 2, own: ['c'], all: true });
+    } finally {
+      await single.end();
+    }
   });
 
   it('holds an event back behind an older writing transaction in its own database, not behind one in another database', async () => {

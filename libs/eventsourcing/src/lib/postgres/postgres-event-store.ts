@@ -234,13 +234,13 @@ export class PostgresEventStore implements EventStore {
     return rows[0].v;
   }
 
-  async readStream(aggregateId: string, afterVersion = 0): Promise<StoredEvent[]> {
-    const { rows } = await this.pool.query<EventRow>({ ...this.reads.stream, values: [aggregateId, afterVersion] });
+  async readStream(aggregateId: string, afterVersion = 0, transaction?: unknown): Promise<StoredEvent[]> {
+    const { rows } = await this.db(transaction).query<EventRow>({ ...this.reads.stream, values: [aggregateId, afterVersion] });
     return rows.map((r) => this.toEvent(r));
   }
 
-  async loadAggregate(aggregateId: string, kind: SnapshotKind): Promise<AggregateHistory> {
-    const { rows } = await this.pool.query<{ snapshot: boolean; version: number; event_type: string; schema_version: number; data: Record<string, unknown> }>({
+  async loadAggregate(aggregateId: string, kind: SnapshotKind, transaction?: unknown): Promise<AggregateHistory> {
+    const { rows } = await this.db(transaction).query<{ snapshot: boolean; version: number; event_type: string; schema_version: number; data: Record<string, unknown> }>({
       ...this.reads.aggregate,
       values: [aggregateId, kind.aggregateType, kind.schemaVersion],
     });
@@ -260,8 +260,8 @@ export class PostgresEventStore implements EventStore {
    * never skipped: neither is returned until both are visible (the xid-based approach Emmett and
    * the PostgreSQL outbox literature use).
    */
-  async readAll(checkpoint: Checkpoint, limit: number): Promise<ReadAllResult> {
-    const { rows } = await this.pool.query<EventRow>({ ...this.reads.all, values: [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit] });
+  async readAll(checkpoint: Checkpoint, limit: number, transaction?: unknown): Promise<ReadAllResult> {
+    const { rows } = await this.db(transaction).query<EventRow>({ ...this.reads.all, values: [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit] });
     const events = rows.map((r) => this.toEvent(r));
     const last = rows.at(-1);
     return { events, checkpoint: last ? { transactionId: BigInt(last.transaction_id), position: BigInt(last.global_position) } : checkpoint };
@@ -295,6 +295,11 @@ export class PostgresEventStore implements EventStore {
     const { rows } = await this.pool.query<{ aggregate_type: string; version: number; schema_version: number; state: unknown }>({ ...this.reads.snapshot, values: [aggregateId] });
     const row = rows[0];
     return row && { aggregateId, aggregateType: row.aggregate_type, version: row.version, schemaVersion: row.schema_version, state: row.state };
+  }
+
+  /** The caller's transaction when it has one, never a second connection beside it (see EventStore). */
+  private db(transaction: unknown): Pool | PoolClient {
+    return (transaction as PoolClient | undefined) ?? this.pool;
   }
 
   private toEvent(row: EventRow): StoredEvent {

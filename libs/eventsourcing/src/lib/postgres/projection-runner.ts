@@ -165,7 +165,7 @@ export class ProjectionRunner {
     const batch = await inTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<{ transaction_id: string; position: string }>({ ...this.statements.lock, values: [projection.name] });
       const checkpoint = rows[0] ? { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) } : START;
-      const batch = unlocked && trusted && sameCheckpoint(checkpoint, trusted) ? unlocked : await this.store.readAll(checkpoint, this.options.batchSize);
+      const batch = unlocked && trusted && sameCheckpoint(checkpoint, trusted) ? unlocked : await this.store.readAll(checkpoint, this.options.batchSize, tx);
       for (const event of batch.events) await projection.apply(event, tx);
       if (batch.events.length > 0) {
         // Side by side: the hook's round trip (to Redis) costs the batch no time.

@@ -24,7 +24,7 @@ export class SendNotificationHandler implements ICommandHandler<SendNotification
   ) {}
 
   async execute(command: SendNotification): Promise<SendNotificationResult> {
-    const notification = await this.notifications.load(command.notificationId);
+    const notification = await this.notifications.load(command.notificationId, command.transaction);
     if (!notification.mayBeSent) return { id: notification.id, version: notification.version, outcome: 'already_recorded' };
 
     const { subject, body } = renderTemplate(command.message);

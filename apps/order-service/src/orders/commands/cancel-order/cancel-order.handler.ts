@@ -43,7 +43,7 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
     // First (see PaymentDeadlines): waits for a watcher expiring this order right now, so the load
     // below sees its cancellation. Harmless in any status: only a PENDING order has a pending deadline.
     await this.deadlines.settle(reaction.transaction, command.orderId);
-    const order = await this.orders.load(command.orderId);
+    const order = await this.orders.load(command.orderId, reaction.transaction);
     const { status } = order.current;
     if (status === 'none' || !automaticCancellations[command.reason].includes(status)) return undefined;
     order.execute({ type: 'CancelOrder', reason: command.reason });

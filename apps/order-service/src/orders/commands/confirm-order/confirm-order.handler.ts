@@ -26,7 +26,7 @@ export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
     // First (see PaymentDeadlines): waits for a watcher expiring this order right now, so the load
     // below sees its cancellation. A payment outcome ends the wait for one either way.
     await this.deadlines.settle(reaction.transaction, orderId);
-    const order = await this.orders.load(orderId);
+    const order = await this.orders.load(orderId, reaction.transaction);
     if (order.current.status !== 'PENDING') {
       this.logger.log(`payment ${paymentId} for order ${orderId} ignored: the order is ${order.current.status}`);
       return undefined;

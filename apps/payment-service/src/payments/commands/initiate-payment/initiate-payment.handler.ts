@@ -39,7 +39,7 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
       // The same order placed again (a redelivery under a new event id, a replay): its payment
       // exists already and is not started twice. The conflicting append leaves the consumer's
       // transaction usable, so this reaction still commits, as ignored.
-      const existing = await this.payments.load(paymentId);
+      const existing = await this.payments.load(paymentId, command.transaction);
       this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${existing.current.status}): OrderPlaced ${command.cause.eventId} ignored`);
       return { paymentId, outcome: 'ignored', reason: 'payment_already_initiated' };
     }

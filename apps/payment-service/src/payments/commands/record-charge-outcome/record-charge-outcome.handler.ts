@@ -20,7 +20,7 @@ export class RecordChargeOutcomeHandler implements ICommandHandler<RecordChargeO
     // The order's row lock first (see order-states.ts), then the payment as it is now, in one
     // read: its PaymentInitiated is the outcome's cause, its events are its state.
     const order = await lockOrderState(transaction, this.service.schema, orderId);
-    const history = await this.store.readStream(paymentId);
+    const history = await this.store.readStream(paymentId, 0, transaction);
     const initiated = history.find((e) => e.eventType === 'PaymentInitiated');
     if (!initiated) return { paymentId, outcome: 'ignored', reason: 'payment does not exist' };
     const payment = this.payments.fromStream(paymentId, history);

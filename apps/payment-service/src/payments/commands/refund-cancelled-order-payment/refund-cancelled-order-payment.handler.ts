@@ -27,7 +27,7 @@ export class RefundCancelledOrderPaymentHandler implements ICommandHandler<Refun
     // recorded right now either committed before this (we see it processed and refund it) or
     // waits for this commit (and refunds it itself).
     await noteOrderCancelled(command.transaction, this.service.schema, command.orderId, command.cancelReason);
-    const payment = await this.payments.load(paymentId);
+    const payment = await this.payments.load(paymentId, command.transaction);
     const status = payment.exists ? payment.current.status : 'none';
     // Only a charged payment is refunded; an initiated one is refunded by the PaymentProcessor if
     // its charge succeeds; failed or refunded ones need nothing. Safe to repeat.

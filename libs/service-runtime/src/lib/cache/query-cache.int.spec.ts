@@ -9,7 +9,8 @@ describe('QueryCache', () => {
 
   it('reads through Redis: a miss loads and stores, the next read is a hit, invalidation forgets (real Redis)', async () => {
     const redis = new Redis(testSettings().redis.url);
-    const cache = new QueryCache(redis, uniqueName('cache_test'), 60_000);
+    const prefix = uniqueName('cache_test');
+    const cache = new QueryCache(redis, prefix, 60_000);
     let version = 1;
     let loads = 0;
     const load = async () => (loads++, { version });
@@ -22,6 +23,11 @@ describe('QueryCache', () => {
       expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 2 }, cached: true });
       expect(loads).toBe(2);
       expect(cache.stats).toEqual({ hits: 2, misses: 2, errors: 0 });
+
+      // An entry this cache did not write (an older version's plain JSON) is a miss, then replaced.
+      await redis.set(`${prefix}:${keyOf('old')}`, '{"version":7,"note":"a|b"}');
+      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 7 }))).toEqual({ value: { version: 7 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 8 }))).toEqual({ value: { version: 7 }, cached: true });
     } finally {
       redis.disconnect();
     }

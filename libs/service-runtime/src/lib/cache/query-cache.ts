@@ -138,7 +138,7 @@ export class QueryCache {
 
   private async markStale(markers: ReadonlyMap<string, number>): Promise<void> {
     // One call per key, not one script over all: keys of one call must share a Redis Cluster slot.
-    const outcomes = await Promise.allSettled([...markers].map(([key, version]) => this.redis.cacheMarkStaleBelow(key, version, this.ttlMs).then(() => key)));
+    const outcomes = await Promise.allSettled([...markers].map(([key, version]) => this.redis.cacheMarkStaleBelow(key, version, this.ttlMs)));
     const failed = [...markers.keys()].filter((_, i) => outcomes[i].status === 'rejected');
     if (failed.length === 0) return;
     // Not marked, an entry cached before would be served stale until its TTL once Redis answers
@@ -182,8 +182,10 @@ export class QueryCache {
   }
 }
 
-/** The view JSON of an entry; undefined for a stale marker (or anything not written by this cache). */
+const VERSION_PREFIX = /^\d+\|/;
+
+/** The view JSON of an entry; undefined for a stale marker, or anything not written by this cache (a miss). */
 function viewOf(entry: string): string | undefined {
-  const bar = entry.indexOf('|');
-  return bar > 0 && bar < entry.length - 1 ? entry.slice(bar + 1) : undefined;
+  const prefix = VERSION_PREFIX.exec(entry)?.[0].length;
+  return prefix !== undefined && prefix < entry.length ? entry.slice(prefix) : undefined;
 }

@@ -244,7 +244,8 @@ export async function startSagaStack(name: string, env: Record<string, string> =
   };
 
   const stop = async () => {
-    await Promise.all(Object.values(processes).map((p) => (p as ServiceProcess).stop()));
+    // Every app is stopped (or killed) and the rest cleaned up before a hung shutdown is reported.
+    const stopped = await Promise.allSettled(Object.values(processes).map((p) => (p as ServiceProcess).stop()));
     try {
       await kafkaAdmin(async (client) => {
         const { groups } = await client.listGroups();
@@ -255,6 +256,8 @@ export async function startSagaStack(name: string, env: Record<string, string> =
     } finally {
       await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     }
+    const hung = stopped.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (hung) throw hung.reason;
   };
 
   await adminQuery(`CREATE DATABASE ${database}`);

@@ -9,7 +9,10 @@ export interface ServiceProcess {
   url: string;
   /** The app's process id, to read its CPU time from /proc (bench/saga). */
   pid: number;
-  /** SIGTERM and wait: a graceful shutdown. */
+  /**
+   * SIGTERM and wait: a graceful shutdown. One that has not ended after STOP_GRACE_MS is killed
+   * and the promise rejects: a hung shutdown is a bug to see, and must not outlive the test.
+   */
   stop(): Promise<void>;
   /** SIGKILL and wait: a crash. */
   kill(): Promise<void>;
@@ -23,6 +26,9 @@ export interface ServiceProcess {
 function nodeArgs(): string[] {
   return (process.env['SERVICE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 }
+
+/** Longer than any app's own shutdown (Nest's hooks, the consumer's last commit, the pools' end). */
+const STOP_GRACE_MS = 20_000;
 
 /**
  * Runs an app (apps/<name>/src/main.ts) as a process of its own, from source through
@@ -45,6 +51,14 @@ export async function startServiceProcess(app: string, port: number, env: Record
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
     await exited;
   };
+  const stop = async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_GRACE_MS)));
+    const outcome = await Promise.race([signal('SIGTERM'), late]).finally(() => clearTimeout(timer));
+    if (outcome !== 'late') return;
+    await signal('SIGKILL');
+    throw new Error(`${app} had not stopped ${STOP_GRACE_MS} ms after SIGTERM and was killed:\n${logs().slice(-3000)}`);
+  };
   try {
     await waitFor(`${app} to be ready on ${url}`, async () => {
       if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}:\n${logs().slice(-3000)}`);
@@ -55,5 +69,5 @@ export async function startServiceProcess(app: string, port: number, env: Record
     await signal('SIGKILL');
     throw error;
   }
-  return { url, pid: child.pid ?? -1, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL'), logs };
+  return { url, pid: child.pid ?? -1, stop, kill: () => signal('SIGKILL'), logs };
 }

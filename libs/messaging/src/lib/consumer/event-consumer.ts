@@ -251,10 +251,11 @@ export class EventConsumer {
 
   /**
    * The messages from `from` that can share one transaction: consecutive ones this service
-   * handles, at most batchSize and MAX_SHARED_TRANSACTION, of distinct keys. One key (one aggregate) per group keeps each
-   * handler's reads, which may go outside the transaction, from missing the uncommitted effect
-   * of an earlier message of the group: two events of one aggregate are still handled one
-   * commit after the other, as across partitions.
+   * handles, at most batchSize and MAX_SHARED_TRANSACTION, of distinct keys. One key (one
+   * aggregate) per group keeps a handler's reads that go outside the transaction (a cache,
+   * another service) from missing the uncommitted effect of an earlier message of the group:
+   * two events of one aggregate are still handled one commit after the other, as across
+   * partitions.
    */
   private nextGroup(deliveries: Delivery[], from: number): Delivery[] {
     const group = [deliveries[from]];

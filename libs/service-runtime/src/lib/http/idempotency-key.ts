@@ -1,7 +1,8 @@
 import { DomainRuleViolation, type StoredEvent } from '@causeway/eventsourcing';
-import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
 import { isDeepStrictEqual } from 'node:util';
+import { invalidFields } from './validation';
 
 /** The request header (draft-ietf-httpapi-idempotency-key-header). */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -14,8 +15,7 @@ const VALID = /^[\x21-\x7e]{1,255}$/;
 function parseIdempotencyKey(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !VALID.test(value)) {
-    const errors = [`${IDEMPOTENCY_KEY_HEADER} must be one header of 1 to 255 visible ASCII characters`];
-    throw new BadRequestException({ message: `Validation failed: ${IDEMPOTENCY_KEY_HEADER}: ${errors[0]}`, details: [{ field: IDEMPOTENCY_KEY_HEADER, errors }] });
+    throw invalidFields([{ field: IDEMPOTENCY_KEY_HEADER, errors: [`${IDEMPOTENCY_KEY_HEADER} must be one header of 1 to 255 visible ASCII characters`] }]);
   }
   return value;
 }

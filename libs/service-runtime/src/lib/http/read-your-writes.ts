@@ -1,5 +1,6 @@
-import { BadRequestException, Query, type PipeTransform } from '@nestjs/common';
+import { Query, type PipeTransform } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
+import { invalidFields } from './validation';
 
 /** How long a GET with ?minVersion= waits for its view before answering 202. */
 const WAIT_MS = 2_000;
@@ -10,8 +11,7 @@ class MinVersionPipe implements PipeTransform<unknown, number | undefined> {
     if (value === undefined) return undefined;
     const version = Number(value);
     if (typeof value !== 'string' || value === '' || !Number.isInteger(version) || version < 1) {
-      const errors = ['minVersion must be an integer not less than 1'];
-      throw new BadRequestException({ message: `Validation failed: minVersion: ${errors[0]}`, details: [{ field: 'minVersion', errors }] });
+      throw invalidFields([{ field: 'minVersion', errors: ['minVersion must be an integer not less than 1'] }]);
     }
     return version;
   }

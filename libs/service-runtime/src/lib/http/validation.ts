@@ -13,6 +13,11 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** The 400 of every input check: the API's error body naming each failing field and why. */
+export function invalidFields(details: FieldError[]): BadRequestException {
+  return new BadRequestException({ message: `Validation failed: ${details.map((d) => `${d.field}: ${d.errors.join(', ')}`).join('; ')}`, details });
+}
+
 /** class-validator at every edge: unknown fields rejected, each failing field named with its reasons. */
 export function validationPipe(): ValidationPipe {
   return new ValidationPipe({
@@ -20,9 +25,6 @@ export function validationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     validationError: { target: false, value: false },
-    exceptionFactory: (errors) => {
-      const details = flatten(errors);
-      return new BadRequestException({ message: `Validation failed: ${details.map((d) => `${d.field}: ${d.errors.join(', ')}`).join('; ')}`, details });
-    },
+    exceptionFactory: (errors) => invalidFields(flatten(errors)),
   });
 }

@@ -55,6 +55,12 @@ export interface ReadAllResult {
   events: StoredEvent[];
   /** Pass back to continue after the last event returned (unchanged when none were). */
   checkpoint: Checkpoint;
+  /**
+   * Committed events follow these but are held back behind an older transaction still running
+   * (one that may yet commit an event before them): read again soon. That transaction need not
+   * append here, so no append notification may come when it ends.
+   */
+  heldBack?: boolean;
 }
 
 export interface Snapshot<TState = unknown> {

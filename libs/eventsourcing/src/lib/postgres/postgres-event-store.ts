@@ -135,11 +135,12 @@ export class PostgresEventStore implements EventStore {
       ),
       all: read(
         'all',
-        `SELECT ${COLUMNS} FROM ${s}.events
+        // Settled events sort before the held-back ones: one row past the limit tells which case it is.
+        `SELECT ${COLUMNS}, transaction_id < settled.below AS settled
+         FROM ${s}.events, (${SETTLED_BELOW}) AS settled (below)
          WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-           AND transaction_id < (${SETTLED_BELOW})
          ORDER BY transaction_id, global_position
-         LIMIT $3`,
+         LIMIT $3::int + 1`,
       ),
       snapshot: read('snapshot', `SELECT aggregate_type, version, schema_version, state FROM ${s}.snapshots WHERE aggregate_id = $1`),
     };
@@ -261,10 +262,18 @@ export class PostgresEventStore implements EventStore {
    * the PostgreSQL outbox literature use).
    */
   async readAll(checkpoint: Checkpoint, limit: number, transaction?: unknown): Promise<ReadAllResult> {
-    const { rows } = await this.db(transaction).query<EventRow>({ ...this.reads.all, values: [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit] });
-    const events = rows.map((r) => this.toEvent(r));
-    const last = rows.at(-1);
-    return { events, checkpoint: last ? { transactionId: BigInt(last.transaction_id), position: BigInt(last.global_position) } : checkpoint };
+    const { rows } = await this.db(transaction).query<EventRow & { settled: boolean }>({
+      ...this.reads.all,
+      values: [checkpoint.transactionId.toString(), checkpoint.position.toString(), limit],
+    });
+    const firstHeld = rows.findIndex((r) => !r.settled);
+    const settled = rows.slice(0, Math.min(limit, firstHeld < 0 ? rows.length : firstHeld));
+    const last = settled.at(-1);
+    return {
+      events: settled.map((r) => this.toEvent(r)),
+      checkpoint: last ? { transactionId: BigInt(last.transaction_id), position: BigInt(last.global_position) } : checkpoint,
+      heldBack: firstHeld >= 0,
+    };
   }
 
   async saveSnapshot(snapshot: Snapshot, transaction?: unknown): Promise<void> {

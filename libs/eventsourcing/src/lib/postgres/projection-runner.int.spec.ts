@@ -1,6 +1,7 @@
 import { createTestDatabase, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
 import { randomUUID } from 'node:crypto';
 import { noted } from '../../testing/event-store.contract';
+import type { ReadAllResult } from '../event-store.port';
 import { contractTestSchemas } from '../../testing/test-schemas';
 import { migrateEventStore } from './event-store.migrations';
 import { PostgresEventStore } from './postgres-event-store';
@@ -47,6 +48,35 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     const [status] = await restarted.status();
     expect(status.name).toBe('notes');
     expect(status.checkpoint.position).toBeGreaterThan(0n);
+  });
+
+  it('projects an event held back by an older transaction as soon as that ends, though it never notifies', async () => {
+    const reads: Array<Promise<ReadAllResult>> = [];
+    const readAll = store.readAll.bind(store);
+    jest.spyOn(store, 'readAll').mockImplementation((...args) => {
+      const read = readAll(...args);
+      reads.push(read);
+      return read;
+    });
+    const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register(notesProjection());
+    await runner.start();
+    // Older than the append, writing (it has a transaction id) but never appending: like another
+    // projection's batch or a consumer's inbox write. Its COMMIT sends no NOTIFY.
+    const older = await db.pool.connect();
+    try {
+      await older.query('BEGIN');
+      await older.query('SELECT pg_current_xact_id()');
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('late')] });
+      // The append's NOTIFY woke the runner, which found the event held back.
+      await waitFor('the runner to find the event held back', async () => (await Promise.all(reads)).some((r) => r.heldBack), { timeoutMs: 5_000 });
+      expect(await count()).toEqual({ n: 0, d: 0 });
+      await older.query('COMMIT');
+      // The poll interval is a minute and nothing notifies: only re-reading a held-back log soon can pass.
+      await waitFor('the held-back event projected', async () => (await count()).n === 1, { timeoutMs: 5_000 });
+    } finally {
+      older.release();
+      await runner.stop();
+    }
   });
 
   // With a long poll interval each replica trusts the checkpoint it last saw while the other

@@ -8,6 +8,10 @@ import { sqlIdentifier } from './sql-identifier';
 import { inTransaction } from './transaction';
 import { WakeSignal } from './wake-signal';
 
+/** How soon a runner reads again while events are held back behind an older transaction, doubling up to the most. */
+const HELD_BACK_FIRST_RETRY_MS = 5;
+const HELD_BACK_MAX_RETRY_MS = 100;
+
 /** A read model fed from the service's own event log. */
 export interface Projection {
   readonly name: string;
@@ -124,7 +128,7 @@ export class ProjectionRunner {
 
   /** Projects everything committed so far (tests, the replay CLI). */
   async catchUp(): Promise<void> {
-    for (const projection of this.projections) while ((await this.projectBatch(projection)) > 0);
+    for (const projection of this.projections) while ((await this.projectBatch(projection)).projected > 0);
   }
 
   private async listen(): Promise<void> {
@@ -142,26 +146,40 @@ export class ProjectionRunner {
   }
 
   private async run(): Promise<void> {
+    let heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
     while (this.running) {
       let backlog = false;
+      let heldBack = false;
       for (const projection of this.projections) {
         try {
+          const batch = await this.projectBatch(projection);
           // A full batch means more may be waiting; a partial one read all there was, and the
           // next append's NOTIFY (or the poll) brings the runner back.
-          backlog ||= (await this.projectBatch(projection)) === this.options.batchSize;
+          backlog ||= batch.projected === this.options.batchSize;
+          heldBack ||= batch.heldBack;
         } catch (error) {
           this.options.onError?.(error, projection.name);
         }
       }
-      if (!backlog) await this.wakeUp.wait(this.options.pollIntervalMs);
+      if (backlog) continue;
+      // Events wait behind an older transaction, which may never NOTIFY (it need not append
+      // here: a projection's own, an inbox write). Waiting for the poll would stall read-your-
+      // writes for a whole interval; a few cheap reads until it ends do not.
+      if (heldBack) {
+        await this.wakeUp.wait(Math.min(heldBackRetryMs, this.options.pollIntervalMs));
+        heldBackRetryMs = Math.min(heldBackRetryMs * 2, HELD_BACK_MAX_RETRY_MS);
+      } else {
+        heldBackRetryMs = HELD_BACK_FIRST_RETRY_MS;
+        await this.wakeUp.wait(this.options.pollIntervalMs);
+      }
     }
   }
 
-  private async projectBatch(projection: Projection): Promise<number> {
+  private async projectBatch(projection: Projection): Promise<{ projected: number; heldBack: boolean }> {
     const known = this.known.get(projection.name);
     const trusted = known && Date.now() - known.at < this.options.pollIntervalMs ? known.checkpoint : undefined;
     const unlocked = trusted && (await this.store.readAll(trusted, this.options.batchSize));
-    if (unlocked && unlocked.events.length === 0) return 0;
+    if (unlocked && unlocked.events.length === 0) return { projected: 0, heldBack: unlocked.heldBack === true };
     const batch = await inTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<{ transaction_id: string; position: string }>({ ...this.statements.lock, values: [projection.name] });
       const checkpoint = rows[0] ? { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) } : START;
@@ -179,10 +197,11 @@ export class ProjectionRunner {
     // Committed (inTransaction threw otherwise): this is where the projection now stands.
     this.known.set(projection.name, { checkpoint: batch.checkpoint, at: Date.now() });
     const { events } = batch;
-    if (events.length === 0) return 0;
+    const heldBack = batch.heldBack === true;
+    if (events.length === 0) return { projected: 0, heldBack };
     this.options.onProjected?.(projection.name, events);
     await projection.afterCommit?.(events).catch((error: unknown) => this.options.onError?.(error, projection.name));
-    return events.length;
+    return { projected: events.length, heldBack };
   }
 }
 

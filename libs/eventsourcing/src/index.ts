@@ -27,4 +27,5 @@ export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgr
 export { GENERIC_PLAN_OPTIONS, preparedName, preparedStatement, type PreparedStatement } from './lib/postgres/prepared-name';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
 export { afterCommit, begin, commit, inTransaction, rollback, type BeginOptions } from './lib/postgres/transaction';
+export { isDatabaseUnavailable } from './lib/postgres/database-errors';
 export { WakeSignal } from './lib/postgres/wake-signal';

@@ -39,6 +39,7 @@ export const settingsSchema = z.object({
     partitions: positiveInt.max(256),
     snapshot_interval: positiveInt,
     pool_size: positiveInt.max(500),
+    pool_timeout: duration,
   }),
   kafka: z.strictObject({
     brokers: brokerList,

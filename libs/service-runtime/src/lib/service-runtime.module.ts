@@ -26,6 +26,7 @@ export interface ServiceRuntimeOptions {
 }
 
 const kafkaLogger = new Logger('kafkajs');
+const postgresLogger = new Logger('PostgreSQL');
 function kafkaLogCreator() {
   return ({ level, log }: LogEntry) => {
     const { message, ...extra } = log;
@@ -55,8 +56,19 @@ export class ServiceRuntimeModule {
         {
           provide: PG_POOL,
           inject: [SETTINGS],
-          useFactory: (settings: Settings) =>
-            new Pool({ connectionString: settings.event_store.database_url, max: settings.event_store.pool_size, application_name: service.name, options: GENERIC_PLAN_OPTIONS }),
+          useFactory: (settings: Settings) => {
+            const pool = new Pool({
+              connectionString: settings.event_store.database_url,
+              max: settings.event_store.pool_size,
+              connectionTimeoutMillis: settings.event_store.pool_timeout,
+              application_name: service.name,
+              options: GENERIC_PLAN_OPTIONS,
+            });
+            // An idle connection the server dropped (a restart, a failover, an idle timeout): the
+            // pool discards it and opens another when needed. Unheard, this 'error' would end the process.
+            pool.on('error', (error) => postgresLogger.warn(`idle connection lost: ${error.message}`));
+            return pool;
+          },
         },
         {
           provide: REDIS,

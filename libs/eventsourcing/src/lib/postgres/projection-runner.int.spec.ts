@@ -1,4 +1,4 @@
-import { createTestDatabase, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
+import { createTestDatabase, TcpProxy, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
 import { randomUUID } from 'node:crypto';
 import { noted } from '../../testing/event-store.contract';
 import type { ReadAllResult } from '../event-store.port';
@@ -76,6 +76,31 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     } finally {
       older.release();
       await runner.stop();
+    }
+  });
+
+  it('listens again after losing its LISTEN connection, so appends wake it without waiting for the poll', async () => {
+    const proxy = await TcpProxy.to(connection.connectionString, 5432);
+    const failures: unknown[] = [];
+    const runner = new ProjectionRunner(db.pool, store, { connectionString: proxy.url(connection.connectionString) }, {
+      schema: db.schema,
+      batchSize: 50,
+      pollIntervalMs: 60_000,
+      onError: (error) => void failures.push(error),
+    }).register(notesProjection());
+    try {
+      await runner.start();
+      await proxy.cut(); // the database "restarts": the LISTEN connection drops
+      await waitFor('the runner to notice', () => failures.length > 0, { timeoutMs: 5_000 });
+      await proxy.restore();
+      // Listening again is what wakes it: the poll interval is a minute.
+      await waitFor('the runner to listen again', async () => {
+        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('after the outage')] });
+        return (await count()).n > 0;
+      }, { timeoutMs: 10_000, intervalMs: 500 });
+    } finally {
+      await runner.stop();
+      await proxy.cut();
     }
   });
 

@@ -11,6 +11,8 @@ import { WakeSignal } from './wake-signal';
 /** How soon a runner reads again while events are held back behind an older transaction, doubling up to the most. */
 const HELD_BACK_FIRST_RETRY_MS = 5;
 const HELD_BACK_MAX_RETRY_MS = 100;
+/** How soon a runner that lost its LISTEN connection opens another. */
+const RELISTEN_DELAY_MS = 1_000;
 
 /** A read model fed from the service's own event log. */
 export interface Projection {
@@ -78,6 +80,7 @@ export class ProjectionRunner {
   private running = false;
   private loop: Promise<void> | undefined;
   private listener: Client | undefined;
+  private relistenTimer: NodeJS.Timeout | undefined;
   private readonly wakeUp = new WakeSignal();
   /** Per projection, the checkpoint this runner last committed or read under the lock, and when. */
   private readonly statements: Record<'lock' | 'advance', PreparedStatement>;
@@ -114,9 +117,12 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.running = false;
+    clearTimeout(this.relistenTimer);
     this.wakeUp.notify();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
   }
 
   async status(): Promise<ProjectionStatus[]> {
@@ -131,18 +137,38 @@ export class ProjectionRunner {
     for (const projection of this.projections) while ((await this.projectBatch(projection)).projected > 0);
   }
 
+  /**
+   * LISTENs on a connection of its own, and again whenever that connection is lost (a database
+   * restart, a failover): without NOTIFY the runner still works, but only on its polling interval.
+   */
   private async listen(): Promise<void> {
+    const client = new Client(this.listenConnection);
+    client.on('notification', () => this.wakeUp.notify());
+    client.on('error', (error) => this.options.onError?.(error, '(listener)'));
+    client.on('end', () => {
+      if (this.listener !== client) return; // stopped, or never listening
+      this.listener = undefined;
+      this.listenLater();
+    });
     try {
-      const client = new Client(this.listenConnection);
-      client.on('notification', () => this.wakeUp.notify());
-      client.on('error', (error) => this.options.onError?.(error, '(listener)'));
       await client.connect();
       await client.query(`LISTEN ${appendChannel(this.s)}`);
+      if (!this.running) {
+        await client.end(); // stopped meanwhile
+        return;
+      }
       this.listener = client;
+      // Appends made while nobody listened announced themselves to no one.
+      this.wakeUp.notify();
     } catch (error) {
-      // Without NOTIFY the runner still works on its polling interval.
       this.options.onError?.(error, '(listener)');
+      await client.end().catch(() => undefined);
+      this.listenLater();
     }
+  }
+
+  private listenLater(): void {
+    if (this.running) this.relistenTimer = setTimeout(() => void this.listen(), RELISTEN_DELAY_MS);
   }
 
   private async run(): Promise<void> {

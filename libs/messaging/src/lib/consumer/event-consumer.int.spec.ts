@@ -1,10 +1,12 @@
 import { deadLetterTopic, type EventEnvelope } from '@causeway/contracts';
-import { createTestDatabase, testSettings, uniqueName, waitFor, workspaceRoot, type TestDatabase } from '@causeway/testing';
+import { isDatabaseUnavailable } from '@causeway/eventsourcing';
+import { createTestDatabase, TcpProxy, testSettings, uniqueName, waitFor, workspaceRoot, type TestDatabase } from '@causeway/testing';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Pool } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
 import { EventConsumer, MAX_SHARED_TRANSACTION, type EventConsumerOptions, type EventHandlerFn } from './event-consumer';
 import { migrateMessaging } from './inbox.migrations';
@@ -214,6 +216,40 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     expect(undecodable.headers['dlq-error-type']).toBe('InvalidEventPayloadError');
     expect(undecodable.headers['dlq-error']).toMatch(/email/);
     expect(undecodable.headers['dlq-attempts']).toBe('1');
+  });
+
+  it('waits out a database outage without counting it as attempts: nothing dead-lettered, every event handled once when it is back', async () => {
+    const url = settings.event_store.database_url;
+    const proxy = await TcpProxy.to(url, 5432);
+    const pool = new Pool({ connectionString: proxy.url(url), max: 4, connectionTimeoutMillis: 1_000 });
+    pool.on('error', () => undefined);
+    const failures: unknown[] = [];
+    const consumer = new EventConsumer(
+      kafka,
+      pool,
+      { groupId: uniqueName('group'), topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10, onError: (e) => failures.push(e) },
+      new Map([['UserCreated', recordEffect]]),
+    );
+    try {
+      await consumer.start();
+      await proxy.cut();
+      const events = [userCreated(), userCreated(), userCreated()];
+      await producer.send({ topic, acks: -1, messages: events.map(toKafkaMessage) });
+      // Each event tried well past its two attempts, every try failing on the database.
+      await waitFor('tries beyond the attempts', () => failures.length >= events.length * 4, { timeoutMs: 20_000 });
+      expect(failures.every(isDatabaseUnavailable)).toBe(true);
+      expect(await effects()).toBe(0);
+
+      await proxy.restore();
+      await waitFor('every event handled once the database is back', async () => (await effects()) === events.length, { timeoutMs: 20_000 });
+      for (const event of events) expect(await effects(event.eventId)).toBe(1);
+      const deadLettered = (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
+      expect(deadLettered).toBe(0);
+    } finally {
+      await consumer.stop();
+      await pool.end();
+      await proxy.cut();
+    }
   });
 
   it('loses nothing and doubles nothing when a consumer is SIGKILLed mid-batch and restarted', async () => {

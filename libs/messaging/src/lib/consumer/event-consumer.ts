@@ -1,5 +1,5 @@
 import { deadLetterTopic, parseEventEnvelope, type CatalogEvent } from '@causeway/contracts';
-import { begin, commit, preparedStatement, rollback, sqlIdentifier, type PreparedStatement } from '@causeway/eventsourcing';
+import { begin, commit, isDatabaseUnavailable, preparedStatement, rollback, sqlIdentifier, type PreparedStatement } from '@causeway/eventsourcing';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { Headers, headerValue } from '../kafka-message';
@@ -16,6 +16,8 @@ import { consumeSpan } from '../tracing';
 export const MAX_SHARED_TRANSACTION = 20;
 
 const INBOX_PRUNE_INTERVAL_MS = 10 * 60_000;
+/** The longest wait between two tries while the database is unavailable. */
+const MAX_OUTAGE_BACKOFF_MS = 5_000;
 const INBOX_PRUNE_CHUNK = 5_000;
 
 export interface HandlerContext {
@@ -120,7 +122,9 @@ function keyOf(delivery: Delivery): string {
  *   committed to Kafka from a timer (or every batchSize messages), never in the processing loop:
  *   a commit lost to a crash or a rebalance means redelivery, which the inbox absorbs;
  * - a failing handler is retried with exponential backoff, then the message is copied to
- *   `<topic>.dlq` with the error in its headers, and the partition moves on.
+ *   `<topic>.dlq` with the error in its headers, and the partition moves on;
+ * - while the database is unavailable, tries do not count: the partition waits for it (backing
+ *   off, heartbeating), so an outage parks nothing on the DLQ.
  * A message that cannot be decoded (bad JSON, unknown type, invalid payload) goes to the DLQ at
  * once: retrying cannot fix it.
  */
@@ -224,7 +228,7 @@ export class EventConsumer {
     for (let i = 0; i < deliveries.length; ) {
       if (this.stopping || !isRunning() || isStale()) return;
       const group = this.nextGroup(deliveries, i);
-      await this.processGroup(group, heartbeat);
+      if (!(await this.processGroup(group, heartbeat))) return; // stopping mid-outage: redelivered later
       // Only now is the effect durable (committed, or dead-lettered): the offsets may move past it.
       const last = group[group.length - 1].message.offset;
       for (const delivery of group) resolveOffset(delivery.message.offset);
@@ -277,16 +281,17 @@ export class EventConsumer {
    * and WAL flushes). If any of them fails, the transaction is rolled back and each message is
    * handled on its own, with retries and the DLQ, as if the group had never been tried.
    */
-  private async processGroup(group: Delivery[], heartbeat: () => Promise<void>): Promise<void> {
+  private async processGroup(group: Delivery[], heartbeat: () => Promise<void>): Promise<boolean> {
     if (group.length > 1) {
       try {
         await this.handleInOneTransaction(group, 1);
-        return;
+        return true;
       } catch (error) {
         this.options.onError?.(error);
       }
     }
-    for (const delivery of group) await this.processMessage(delivery, heartbeat);
+    for (const delivery of group) if (!(await this.processMessage(delivery, heartbeat))) return false;
+    return true;
   }
 
   /** Commits the offsets processed so far; one commit at a time, later progress goes in the next. */
@@ -303,26 +308,39 @@ export class EventConsumer {
     return this.committing;
   }
 
-  private async processMessage(delivery: Delivery, heartbeat: () => Promise<void>): Promise<void> {
+  /** Handles (or dead-letters) one message; false when the consumer stopped before it could. */
+  private async processMessage(delivery: Delivery, heartbeat: () => Promise<void>): Promise<boolean> {
     const { topic, partition, message, event } = delivery;
     if ('undecodable' in delivery) {
       await this.deadLetter(topic, partition, message, delivery.undecodable, 1);
-      return;
+      return true;
     }
-    if (!event || !delivery.handler) return; // a type this service does not react to
+    if (!event || !delivery.handler) return true; // a type this service does not react to
 
     let lastError: unknown;
-    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+    let outageTries = 0;
+    for (let attempt = 1; attempt <= this.options.maxAttempts; ) {
       try {
         await this.handleInOneTransaction([delivery], attempt);
-        return;
+        return true;
       } catch (error) {
         lastError = error;
         this.options.onError?.(error);
+        if (isDatabaseUnavailable(error)) {
+          // Not the message's fault, and no later attempt can succeed before the database is back.
+          await this.backoff(++outageTries, heartbeat, MAX_OUTAGE_BACKOFF_MS);
+          if (this.stopping) return false;
+          continue;
+        }
+        outageTries = 0;
         if (attempt < this.options.maxAttempts) await this.backoff(attempt, heartbeat);
+        // A backoff cut short by stop() proves nothing: the message is retried after the restart.
+        if (this.stopping) return false;
+        attempt++;
       }
     }
     await this.deadLetter(topic, partition, message, lastError, this.options.maxAttempts, event.eventId);
+    return true;
   }
 
   /** Each delivery's inbox row and handler, all in one transaction; a delivery seen before is skipped. */
@@ -359,11 +377,11 @@ export class EventConsumer {
     for (const { event, durationMs } of handled) this.options.onHandled?.(event, durationMs);
   }
 
-  private async backoff(attempt: number, heartbeat: () => Promise<void>): Promise<void> {
-    const delay = Math.min(this.options.retryBackoffMs * 2 ** (attempt - 1), 30_000);
+  private async backoff(attempt: number, heartbeat: () => Promise<void>, maxMs = 30_000): Promise<void> {
+    const delay = Math.min(this.options.retryBackoffMs * 2 ** (attempt - 1), maxMs);
     const until = Date.now() + delay;
     // Keep heartbeating so a long backoff is not mistaken for a dead consumer.
-    while (Date.now() < until) {
+    while (Date.now() < until && !this.stopping) {
       await new Promise((r) => setTimeout(r, Math.min(1_000, until - Date.now())));
       await heartbeat();
     }

@@ -1,6 +1,5 @@
-import { freePort, testSettings, uniqueName, waitFor } from '@causeway/testing';
+import { freePort, TcpProxy, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import Redis from 'ioredis';
-import { createConnection, createServer } from 'node:net';
 import { QueryCache } from './query-cache';
 
 describe('QueryCache', () => {
@@ -78,18 +77,11 @@ describe('QueryCache', () => {
   });
 
   it('retries an invalidation Redis missed until it lands, so an entry cached before the outage is not served stale after it', async () => {
-    const { hostname, port: redisPort } = new URL(testSettings().redis.url);
     const direct = new Redis(testSettings().redis.url);
-    const port = await freePort();
-    // Redis behind a port nothing listens on yet: down, then back when the proxy starts.
-    const flaky = new Redis({ port, host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    // Redis behind a proxy that is cut: down, then back when the proxy is restored.
+    const proxy = await TcpProxy.to(testSettings().redis.url, 6379, { cut: true });
+    const flaky = new Redis({ port: proxy.port, host: '127.0.0.1', enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 50 });
     flaky.on('error', () => undefined);
-    const proxy = createServer((client) => {
-      const upstream = createConnection(Number(redisPort || 6379), hostname);
-      client.pipe(upstream).pipe(client);
-      client.on('error', () => upstream.destroy());
-      upstream.on('error', () => client.destroy());
-    });
     const prefix = uniqueName('cache_test');
     const cache = new QueryCache(flaky, prefix, 60_000);
     try {
@@ -99,7 +91,7 @@ describe('QueryCache', () => {
       await cache.invalidate(projected('a', 3), 'Note', keyOf); // folded: the newest version per key
       expect(cache.pendingInvalidations).toBe(1);
 
-      await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+      await proxy.restore();
       await waitFor('the invalidation to land', () => cache.pendingInvalidations === 0, { timeoutMs: 10_000 });
       expect(await direct.get(`${prefix}:${keyOf('a')}`)).toBe('3|');
       expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ value: { version: 3 }, cached: false });
@@ -108,7 +100,7 @@ describe('QueryCache', () => {
       flaky.disconnect();
       await direct.del(`${prefix}:${keyOf('a')}`);
       direct.disconnect();
-      await new Promise((resolve) => proxy.close(resolve));
+      await proxy.cut();
     }
   });
 });

@@ -10,6 +10,8 @@ describe('toErrorBody', () => {
     [new AggregateNotFoundError('Order', 'x'), { statusCode: 404, error: 'Not Found', message: 'Order x not found' }],
     [new BadRequestException({ message: 'Validation failed: email', details: [{ field: 'email', errors: ['bad'] }] }), { statusCode: 400, message: 'Validation failed: email', details: [{ field: 'email', errors: ['bad'] }] }],
     [Object.assign(new Error('Request body is too large'), { statusCode: 413 }), { statusCode: 413, error: 'Payload Too Large' }],
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), { statusCode: 503, error: 'Service Unavailable', message: 'database unavailable, try again shortly' }],
+    [new Error('timeout exceeded when trying to connect'), { statusCode: 503 }],
     [new Error('secret internals'), { statusCode: 500, error: 'Internal Server Error', message: 'Internal server error' }],
   ])('maps %p', (error, expected) => {
     expect(toErrorBody(error)).toMatchObject(expected);

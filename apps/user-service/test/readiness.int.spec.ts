@@ -1,5 +1,5 @@
 import { createHttpApp } from '@causeway/service-runtime';
-import { freePort, testSettings, uniqueName, waitFor } from '@causeway/testing';
+import { adminQuery, freePort, TcpProxy, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
@@ -80,5 +80,60 @@ describe('user-service readiness (real PostgreSQL and Kafka, a Redis of its own)
 
     await redis.start();
     await waitFor('readiness to turn true again', async () => (await readiness()).status === 200, { timeoutMs: 15_000 });
+  });
+});
+
+/**
+ * A PostgreSQL outage (the service's connections go through a proxy of this test's own, cut and
+ * restored): requests that need the database answer 503 with Retry-After, never 500; the process
+ * survives its idle connections being dropped; everything works again once the database is back.
+ */
+describe('user-service through a PostgreSQL outage (real PostgreSQL behind a proxy, real Kafka and Redis)', () => {
+  const schema = uniqueName('user_pg_outage');
+  let proxy: TcpProxy;
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    const base = testSettings();
+    proxy = await TcpProxy.to(base.event_store.database_url, 5432);
+    const settings = { ...base, event_store: { ...base.event_store, database_url: proxy.url(base.event_store.database_url), pool_timeout: 500 } };
+    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+  });
+
+  afterAll(async () => {
+    await proxy?.restore();
+    await app?.close();
+    await proxy?.cut();
+    await adminQuery(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  });
+
+  const inject = (method: 'GET' | 'POST', url: string, payload?: object) => app.getHttpAdapter().getInstance().inject({ method, url, payload });
+  const newUser = () => ({ email: `${uniqueName('u')}@example.com`, givenName: 'Ada', familyName: 'Lovelace' });
+
+  it('answers 503 with Retry-After while the database is down, and serves again once it is back', async () => {
+    expect((await inject('POST', '/users', newUser())).statusCode).toBe(201);
+
+    await proxy.cut(); // every open connection dropped, new ones refused
+    for (const [method, url, body] of [['POST', '/users', newUser()], ['GET', '/users?limit=5', undefined]] as const) {
+      const answer = await inject(method, url, body);
+      expect({ status: answer.statusCode, retryAfter: answer.headers['retry-after'], body: answer.json() }).toEqual({
+        status: 503,
+        retryAfter: '1',
+        body: { statusCode: 503, error: 'Service Unavailable', message: 'database unavailable, try again shortly' },
+      });
+    }
+    const ready = await inject('GET', '/health/ready');
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json()).toMatchObject({ details: { postgres: { status: 'down' } } });
+
+    await proxy.restore();
+    const created = await waitFor('a user created once the database is back', async () => {
+      const answer = await inject('POST', '/users', newUser());
+      return answer.statusCode === 201 && answer;
+    }, { timeoutMs: 15_000 });
+    expect(created.json()).toMatchObject({ version: 1 });
+    await waitFor('ready again', async () => (await inject('GET', '/health/ready')).statusCode === 200, { timeoutMs: 15_000 });
   });
 });

@@ -64,9 +64,12 @@ export class ServiceRuntimeModule {
               application_name: service.name,
               options: GENERIC_PLAN_OPTIONS,
             });
-            // An idle connection the server dropped (a restart, a failover, an idle timeout): the
-            // pool discards it and opens another when needed. Unheard, this 'error' would end the process.
-            pool.on('error', (error) => postgresLogger.warn(`idle connection lost: ${error.message}`));
+            // A connection the server dropped (a restart, a failover, an idle timeout) is reported
+            // as an 'error' event: by the pool for an idle one (it discards it and opens another
+            // when needed), by the client itself for one checked out. Unheard, either would end the
+            // process; heard, the checked-out client's next query fails and its holder handles that.
+            pool.on('connect', (client) => client.on('error', (error) => postgresLogger.warn(`connection lost: ${error.message}`)));
+            pool.on('error', () => undefined); // the client's own listener above has logged it
             return pool;
           },
         },

@@ -1,7 +1,6 @@
 import { workspaceRoot } from '@causeway/testing';
 import { join } from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { failureRecap } = require(join(workspaceRoot(), 'scripts/failure-recap.cjs')) as { failureRecap: (log: string) => string };
 
 /** The shape of `nx run-many --outputStyle=static` output, colours included, as CI records it. */

@@ -28,4 +28,5 @@ export { GENERIC_PLAN_OPTIONS, preparedName, preparedStatement, type PreparedSta
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
 export { afterCommit, begin, commit, inTransaction, rollback, type BeginOptions } from './lib/postgres/transaction';
 export { isDatabaseUnavailable } from './lib/postgres/database-errors';
+export { NestedConnectionError, refuseNestedConnections, whileHolding } from './lib/postgres/connection-guard';
 export { WakeSignal } from './lib/postgres/wake-signal';

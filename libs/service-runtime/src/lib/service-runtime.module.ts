@@ -1,6 +1,6 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { topicOf } from '@causeway/contracts';
-import { AggregateRepository, catalogSchemas, GENERIC_PLAN_OPTIONS, PostgresEventStore, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
+import { AggregateRepository, catalogSchemas, GENERIC_PLAN_OPTIONS, PostgresEventStore, refuseNestedConnections, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
 import { observeCommitted } from '@causeway/observability';
 import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -70,7 +70,7 @@ export class ServiceRuntimeModule {
             // process; heard, the checked-out client's next query fails and its holder handles that.
             pool.on('connect', (client) => client.on('error', (error) => postgresLogger.warn(`connection lost: ${error.message}`)));
             pool.on('error', () => undefined); // the client's own listener above has logged it
-            return pool;
+            return refuseNestedConnections(pool);
           },
         },
         {

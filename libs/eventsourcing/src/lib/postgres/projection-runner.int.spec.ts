@@ -1,9 +1,10 @@
-import { createTestDatabase, TcpProxy, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
+import { adminQuery, createTestDatabase, TcpProxy, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
 import { randomUUID } from 'node:crypto';
 import { noted } from '../../testing/event-store.contract';
 import type { ReadAllResult } from '../event-store.port';
 import { contractTestSchemas } from '../../testing/test-schemas';
 import { migrateEventStore } from './event-store.migrations';
+import { refuseNestedConnections } from './connection-guard';
 import { PostgresEventStore } from './postgres-event-store';
 import { migrateProjections, ProjectionRunner, type Projection } from './projection-runner';
 
@@ -14,6 +15,7 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase('projections', 20);
+    refuseNestedConnections(db.pool); // a handler or projection reaching past its transaction fails the test
     await migrateEventStore(db.pool, { schema: db.schema, partitions: 4 });
     await migrateProjections(db.pool, db.schema);
     await db.pool.query(`CREATE TABLE ${db.schema}.notes (event_id uuid NOT NULL, text text NOT NULL)`);
@@ -120,7 +122,8 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
 
   it('calls beforeCommit with the batch before it commits (cache markers survive a crash after the commit), afterCommit after', async () => {
     const seen: Array<[hook: string, visible: number]> = [];
-    const visibleNotes = async () => (await count()).n; // from another connection: committed rows only
+    // From a connection outside the runner's pool (which refuses its transaction a second one): committed rows only.
+    const visibleNotes = async () => (await adminQuery(`SELECT count(*)::int AS n FROM ${db.schema}.notes`)).rows[0].n as number;
     const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register({
       ...notesProjection(),
       beforeCommit: async (events) => void seen.push(['before', events.length], ['visible then', await visibleNotes()]),

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { whileHolding } from './connection-guard';
 
 /**
  * Work to run once a transaction has committed, per open transaction. Only transactions opened
@@ -46,12 +47,15 @@ export function afterCommit(transaction: PoolClient, hook: () => void): boolean 
   return true;
 }
 
-/** BEGIN … COMMIT around `work` on a client of its own; ROLLBACK on any error. */
+/**
+ * BEGIN … COMMIT around `work` on a client of its own; ROLLBACK on any error. Inside `work` the
+ * pool refuses further connections (when guarded: refuseNestedConnections).
+ */
 export async function inTransaction<T>(pool: { connect(): Promise<PoolClient> }, work: (tx: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await begin(client);
-    const result = await work(client);
+    const result = await whileHolding(pool, () => work(client));
     await commit(client);
     return result;
   } catch (error) {

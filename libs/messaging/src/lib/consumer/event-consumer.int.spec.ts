@@ -1,5 +1,5 @@
 import { deadLetterTopic, type EventEnvelope } from '@causeway/contracts';
-import { isDatabaseUnavailable } from '@causeway/eventsourcing';
+import { isDatabaseUnavailable, refuseNestedConnections } from '@causeway/eventsourcing';
 import { createTestDatabase, TcpProxy, testSettings, uniqueName, waitFor, workspaceRoot, type TestDatabase } from '@causeway/testing';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,6 +37,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
 
   beforeEach(async () => {
     db = await createTestDatabase('consumer', 20);
+    refuseNestedConnections(db.pool); // a handler or projection reaching past its transaction fails the test
     await migrateMessaging(db.pool, db.schema);
     await db.pool.query(`CREATE TABLE ${db.schema}.effects (event_id uuid NOT NULL, at timestamptz NOT NULL DEFAULT now(), tx xid8 NOT NULL DEFAULT pg_current_xact_id())`);
     topic = uniqueName('consumer_test');

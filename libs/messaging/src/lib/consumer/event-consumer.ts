@@ -1,5 +1,5 @@
 import { deadLetterTopic, parseEventEnvelope, type CatalogEvent } from '@causeway/contracts';
-import { begin, commit, isDatabaseUnavailable, preparedStatement, rollback, sqlIdentifier, type PreparedStatement } from '@causeway/eventsourcing';
+import { begin, commit, isDatabaseUnavailable, preparedStatement, rollback, sqlIdentifier, whileHolding, type PreparedStatement } from '@causeway/eventsourcing';
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Pool, PoolClient } from 'pg';
 import { Headers, headerValue } from '../kafka-message';
@@ -356,7 +356,7 @@ export class EventConsumer {
         const inserted = await client.query({ ...this.inboxInsert, values: [this.options.groupId, event.eventId, event.eventType, topic, partition, message.offset] });
         if (inserted.rowCount === 0) continue; // handled before: exactly one effect
         const started = performance.now();
-        const call = () => handler(event, { topic, partition, offset: message.offset, attempt, transaction: client });
+        const call = () => whileHolding(this.pool, () => handler(event, { topic, partition, offset: message.offset, attempt, transaction: client }));
         await consumeSpan(event.eventType, event.metadata.traceparent, { 'messaging.destination.name': topic, 'messaging.consumer.group.name': this.options.groupId, 'messaging.message.id': event.eventId }, () =>
           withTimeout(this.options.around ? this.options.around(event, call) : call(), this.options.processingTimeoutMs),
         );

@@ -1,0 +1,42 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Pool, PoolClient } from 'pg';
+
+/** The pool whose connection the running code holds for a transaction, if any. */
+const holding = new AsyncLocalStorage<object>();
+
+/**
+ * Thrown when code holding one of a pool's connections for a transaction asks the same pool for
+ * another: a read or write meant for the transaction that bypasses it (it cannot see the
+ * transaction's writes, nor commit with it), and a deadlock once every connection is held by
+ * such code, each waiting for one more. Pass the transaction instead.
+ */
+export class NestedConnectionError extends Error {
+  constructor() {
+    super('a connection was requested from the pool by code that holds one of its connections for a transaction: pass that transaction instead');
+    this.name = 'NestedConnectionError';
+  }
+}
+
+/** Runs `work` as the holder of `client`, a connection of `pool` in a transaction (see refuseNestedConnections). */
+export function whileHolding<T>(pool: object, work: () => Promise<T>): Promise<T> {
+  return holding.run(pool, work);
+}
+
+/**
+ * Makes `pool` refuse a connection, with a NestedConnectionError, to code running inside
+ * `whileHolding(pool, …)` (every transaction `inTransaction` and the event consumer open): the
+ * bug shows on its first occurrence, in any test, instead of as a deadlock under load.
+ * `pool.query` goes through `connect` and is refused alike.
+ */
+export function refuseNestedConnections<P extends Pool>(pool: P): P {
+  const connect = pool.connect.bind(pool) as (callback?: (error: Error | undefined, client?: PoolClient, done?: () => void) => void) => Promise<PoolClient> | void;
+  const guarded = (callback?: (error: Error | undefined, client?: PoolClient, done?: () => void) => void) => {
+    if (holding.getStore() !== pool) return connect(callback);
+    const error = new NestedConnectionError();
+    if (!callback) return Promise.reject(error);
+    process.nextTick(() => callback(error));
+    return undefined;
+  };
+  pool.connect = guarded as Pool['connect'];
+  return pool;
+}

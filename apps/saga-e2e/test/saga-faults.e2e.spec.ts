@@ -1,8 +1,10 @@
-import { parsePrometheus, sampleValue, startSagaStack, type MetricFamily, type SagaStack } from '@causeway/testing';
+import { parsePrometheus, sampleValue, ScratchKafkaBroker, startSagaStack, TcpProxy, testSettings, type MetricFamily, type SagaStack } from '@causeway/testing';
 
 /**
- * The saga under deadlines, load and crashes (issue #5, scenarios 4, 6 and 7), on a stack of its
- * own with a short payment deadline. Every wait has a deadline; nothing sleeps and hopes.
+ * The saga under deadlines, load, crashes and outages (issue #5, scenarios 4, 6 and 7, and
+ * PostgreSQL and Kafka taken away), on a stack of its own with a short payment deadline, a Kafka
+ * broker of its own and its database behind a proxy, so that both can go down without touching
+ * anything else. Every wait has a deadline; nothing sleeps and hopes.
  *
  * Invariants checked after each scenario, from the public API only:
  * - every order is terminal (CONFIRMED or CANCELLED) and has exactly one payment;
@@ -33,36 +35,58 @@ interface Payment {
   amountCents: number;
 }
 
-describe('order-fulfilment saga under deadlines, load and crashes (e2e)', () => {
+describe('order-fulfilment saga under deadlines, load, crashes and outages (e2e)', () => {
   let stack: SagaStack;
+  let broker: ScratchKafkaBroker;
+  let database: TcpProxy;
 
   beforeAll(async () => {
-    stack = await startSagaStack('saga_faults', {
-      CAUSEWAY__SAGA__PAYMENT_DEADLINE: PAYMENT_DEADLINE,
-      CAUSEWAY__PAYMENT_SANDBOX__TIMEOUT_DELAY: SANDBOX_TIMEOUT_DELAY,
-      // Slow enough that a crash finds charges under way.
-      CAUSEWAY__PAYMENT_SANDBOX__LATENCY: '50ms',
-    });
+    broker = await ScratchKafkaBroker.create();
+    await broker.start();
+    database = await TcpProxy.to(testSettings().event_store.database_url, 5432);
+    stack = await startSagaStack(
+      'saga_faults',
+      {
+        CAUSEWAY__SAGA__PAYMENT_DEADLINE: PAYMENT_DEADLINE,
+        CAUSEWAY__PAYMENT_SANDBOX__TIMEOUT_DELAY: SANDBOX_TIMEOUT_DELAY,
+        // Slow enough that a crash finds charges under way.
+        CAUSEWAY__PAYMENT_SANDBOX__LATENCY: '50ms',
+      },
+      { kafkaBrokers: broker.brokers, databaseUrl: (url) => database.url(url) },
+    );
   }, 180_000);
 
-  afterAll(() => stack?.stop(), 60_000);
+  afterAll(async () => {
+    await database?.restore();
+    try {
+      await stack?.stop();
+    } finally {
+      await database?.cut();
+      await broker?.dispose();
+    }
+  }, 90_000);
 
   const methodFor = (i: number) => (i % 10 < 7 ? 'tok_visa' : i % 10 < 9 ? 'tok_chargeDeclined' : 'tok_timeout');
 
-  /** Places `count` orders for `users` new users, all at once (each user's orders one after another). */
-  const placeMany = async (label: string, users: number, count: number, method: (i: number) => string) => {
-    const userIds = await Promise.all(Array.from({ length: users }, (_, u) => stack.createUser(`${label}${u}`)));
+  /** Places `count` orders for these users, all at once (each user's orders one after another). */
+  const placeFor = async (userIds: string[], count: number, method: (i: number) => string) => {
     const placed: Array<{ id: string; userId: string; method: string }> = [];
     await Promise.all(
       userIds.map(async (userId, u) => {
-        for (let i = u; i < count; i += users) {
+        for (let i = u; i < count; i += userIds.length) {
           const { id } = await stack.placeOrder(userId, method(i), [{ sku: `SKU-${i}`, quantity: 1 + (i % 3), unitPriceCents: 100 + i }]);
           placed.push({ id, userId, method: method(i) });
         }
       }),
     );
     expect(placed).toHaveLength(count);
-    return { userIds, placed };
+    return placed;
+  };
+
+  /** Places `count` orders for `users` new users, all at once. */
+  const placeMany = async (label: string, users: number, count: number, method: (i: number) => string) => {
+    const userIds = await Promise.all(Array.from({ length: users }, (_, u) => stack.createUser(`${label}${u}`)));
+    return { userIds, placed: await placeFor(userIds, count, method) };
   };
 
   /** Waits until every order of these users is terminal and its payment settled; returns both. */
@@ -176,6 +200,42 @@ describe('order-fulfilment saga under deadlines, load and crashes (e2e)', () => 
       await stack.kill(victim);
       await stack.restart(victim);
       const { orders, payments } = await settled(userIds, 100);
+      await expectInvariants(orders, payments);
+      await expectChargedOnce(payments);
+    },
+    TEST_TIMEOUT_MS,
+  );
+  it(
+    'PostgreSQL unreachable for 8 s with 40 orders in flight, then back: all terminal, one payment each, the books balance, nothing dead-lettered',
+    async () => {
+      const { userIds } = await placeMany('pg-outage', 5, 40, () => 'tok_visa');
+      await database.cut(); // every connection of every app dropped, new ones refused
+      // The outage is felt at the edge: 503 (with Retry-After), not 500.
+      const refused = await stack.until('order-service to answer 503', async () => {
+        const answer = await stack.call('GET', `/orders?userId=${userIds[0]}`);
+        return answer.status === 503 && answer;
+      });
+      expect(refused.headers.get('retry-after')).toBe('1');
+      // A deliberate outage length, not a wait for something: longer than a consumer's five
+      // attempts and their backoff (~3 s), which used to send every event in flight to the DLQ.
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      await database.restore();
+      const { orders, payments } = await settled(userIds, 40);
+      await expectInvariants(orders, payments);
+      await expectChargedOnce(payments);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'Kafka killed with 30 orders in flight, 30 more placed while it is down, then started again: all 60 terminal, one payment each, nothing dead-lettered',
+    async () => {
+      const { userIds } = await placeMany('kafka-outage', 5, 30, () => 'tok_visa');
+      await broker.kill();
+      // The outbox takes orders without Kafka: placing them needs only PostgreSQL.
+      await placeFor(userIds, 30, () => 'tok_visa');
+      await broker.start();
+      const { orders, payments } = await settled(userIds, 60);
       await expectInvariants(orders, payments);
       await expectChargedOnce(payments);
     },

@@ -6,4 +6,4 @@ export { uniqueName } from './lib/unique-name';
 export { TcpProxy } from './lib/tcp-proxy';
 export { waitFor, type WaitForOptions } from './lib/wait-for';
 export { parsePrometheus, sampleValue, type MetricFamily } from './lib/prometheus';
-export { SAGA_WAIT, startSagaStack, type App, type HttpAnswer, type InspectedEvent, type SagaStack } from './lib/saga-stack';
+export { SAGA_WAIT, startSagaStack, type App, type HttpAnswer, type InspectedEvent, type SagaStack, type SagaStackOptions } from './lib/saga-stack';

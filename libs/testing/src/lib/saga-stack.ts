@@ -59,15 +59,24 @@ function ensure(condition: boolean, what: string, answer: HttpAnswer): void {
   if (!condition) throw new Error(`${what} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
 }
 
+/** Where the stack's apps find their infrastructure, for tests that take it away. */
+export interface SagaStackOptions {
+  /** Rewrites the apps' DATABASE_URL (the stack's own database), e.g. through a TcpProxy. */
+  databaseUrl?: (url: string) => string;
+  /** The Kafka of the apps and of the stack's own admin calls (default: the configured one). */
+  kafkaBrokers?: string[];
+}
+
 /** Starts the stack; `env` overrides the apps' settings (e.g. a short CAUSEWAY__SAGA__PAYMENT_DEADLINE). */
-export async function startSagaStack(name: string, env: Record<string, string> = {}) {
+export async function startSagaStack(name: string, env: Record<string, string> = {}, options: SagaStackOptions = {}) {
   const settings = testSettings();
   const database = uniqueName(`causeway_${name}`);
   const databaseUrl = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${database}` }).toString();
+  const brokers = options.kafkaBrokers ?? settings.kafka.brokers;
   const sharedTopics = process.env['SAGA_E2E_SHARED_TOPICS'] === '1';
   const topicPrefix = sharedTopics ? '' : `${database}.`;
   const groupPrefix = `${database}_`;
-  const kafka = new Kafka({ clientId: 'saga-e2e', brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'saga-e2e', brokers, logLevel: logLevel.NOTHING });
   const ownTopics = ALL_TOPICS.flatMap((topic) => [`${topicPrefix}${topic}`, deadLetterTopic(`${topicPrefix}${topic}`)]);
   const processes: Partial<Record<App, ServiceProcess>> = {};
   const launch: Partial<Record<App, () => Promise<ServiceProcess>>> = {};
@@ -275,7 +284,8 @@ export async function startSagaStack(name: string, env: Record<string, string> =
     }
     const [userPort, orderPort, paymentPort, notificationPort, gatewayPort] = ports;
     const common = {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: options.databaseUrl?.(databaseUrl) ?? databaseUrl,
+      KAFKA_BROKERS: brokers.join(','),
       KAFKA_GROUP_PREFIX: groupPrefix,
       KAFKA_TOPIC_PREFIX: topicPrefix,
       LOG_LEVEL: 'warn',

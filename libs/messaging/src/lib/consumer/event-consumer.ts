@@ -16,9 +16,9 @@ import { consumeSpan } from '../tracing';
 export const MAX_SHARED_TRANSACTION = 20;
 
 const INBOX_PRUNE_INTERVAL_MS = 10 * 60_000;
+const INBOX_PRUNE_CHUNK = 5_000;
 /** The longest wait between two tries while the database is unavailable. */
 const MAX_OUTAGE_BACKOFF_MS = 5_000;
-const INBOX_PRUNE_CHUNK = 5_000;
 
 export interface HandlerContext {
   /** The transaction that records this event in the inbox: make the state change in it. */

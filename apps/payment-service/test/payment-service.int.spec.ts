@@ -83,6 +83,14 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   const send = (...events: EventEnvelope[]) => producer.send({ topic: orderTopic, messages: events.map(toKafkaMessage) });
 
   const history = async (paymentId: string) => (await store.readStream(paymentId)).map((e) => e.eventType);
+  /** The audit records (ARCHITECTURE §2) of the commands run on a payment, oldest first. */
+  const audited = async (paymentId: string) =>
+    (
+      await pool.query<{ data: Record<string, unknown>; correlation_id: string }>(
+        `SELECT data, metadata->>'correlationId' AS correlation_id FROM ${schema}.events WHERE event_type = 'CommandAudited' AND data->>'targetId' = $1 ORDER BY global_position`,
+        [paymentId],
+      )
+    ).rows.map((r): Record<string, unknown> => ({ ...r.data, correlationId: r.correlation_id }));
   const waitForEvent = (paymentId: string, type: string, timeoutMs = 15_000): Promise<StoredEvent> =>
     waitFor(`${type} of ${paymentId}`, async () => (await store.readStream(paymentId)).find((e) => e.eventType === type), { timeoutMs });
   /** A tok_visa payment initiated while the app's own processor is stopped: the charge waits in pending_charges. */
@@ -134,6 +142,12 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(second.json()).toEqual(first.json());
 
     expect((await pool.query(`SELECT status FROM ${schema}.pending_charges WHERE payment_id = $1`, [paymentId])).rows).toEqual([{ status: 'done' }]);
+    // Each command audited in its own transaction, as the service's reaction, in the order's correlation.
+    const reaction = { actor: 'payment-service', outcome: 'accepted', targetId: paymentId, correlationId: placed.metadata.correlationId };
+    expect(await audited(paymentId)).toEqual([
+      { ...reaction, command: 'InitiatePayment' },
+      { ...reaction, command: 'RecordChargeOutcome' },
+    ]);
   });
 
   it('the same OrderPlaced delivered twice, and once more under a new event id → exactly one payment, charged once', async () => {
@@ -178,6 +192,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(await waitForStatus(orderId, 'refunded')).toMatchObject({ refundReason: 'order_cancelled', version: 3 });
     await waitFor('the second cancellation handled', async () => (await pool.query(`SELECT 1 FROM ${schema}.inbox WHERE event_id = $1`, [again.eventId])).rowCount === 1);
     expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed', 'PaymentRefunded']);
+    expect((await audited(paymentId)).map((a) => a['command'])).toEqual(['InitiatePayment', 'RecordChargeOutcome', 'RefundCancelledOrderPayment']);
   });
 
   it('tok_timeout, and the order is cancelled before the charge succeeds → processed, then refunded automatically', async () => {

@@ -88,6 +88,22 @@ describe('order-fulfilment saga across all services (e2e)', () => {
       // The order_confirmed notification hangs off OrderConfirmed in the same tree.
       const confirmedNotice = notifications.find((n) => n.template === 'order_confirmed');
       expect(confirmedNotice?.causeEventId).toBe(orderConfirmed.eventId);
+      // Every command on the way was audited, by the service that ran it, in the same correlation.
+      const audited = await stack.until('the saga’s commands audited', async () => {
+        const audits = (await eventsOf(`correlationId=${encodeURIComponent(correlationId)}`)).filter((e) => e.eventType === 'CommandAudited');
+        const accepted = audits.filter((e) => e.data['outcome'] === 'accepted');
+        return accepted.length >= 5 && { accepted, rejected: audits.filter((e) => e.data['outcome'] === 'rejected') };
+      });
+      // placeOrder retries while order-service has not yet learned of the new customer: those
+      // refusals are audited too.
+      expect(audited.rejected.every((e) => e.data['command'] === 'PlaceOrder' && String(e.data['reason']).includes('unknown'))).toBe(true);
+      expect(audited.accepted.map((e) => `${e.service} ${e.data['command']}`).sort()).toEqual([
+        'notification-service SendNotification',
+        'order-service ConfirmOrder',
+        'order-service PlaceOrder',
+        'payment-service InitiatePayment',
+        'payment-service RecordChargeOutcome',
+      ]);
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,5 +1,5 @@
 import { afterCommit, ConcurrencyConflictError } from '@causeway/eventsourcing';
-import { reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { paymentIdFor } from '../../domain/payment-id';
@@ -16,6 +16,7 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
     @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
     private readonly processor: PaymentProcessor,
+    private readonly audit: AuditTrail,
   ) {}
 
   async execute(command: InitiatePayment): Promise<ReactionResult> {
@@ -45,6 +46,7 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
     }
     // Same transaction as PaymentInitiated: a payment is never initiated without its charge queued.
     await command.transaction.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
+    await this.audit.recordReaction('InitiatePayment', paymentId, command.cause, command.transaction);
     // Charge as soon as it is committed, not at the processor's next poll.
     afterCommit(command.transaction, () => this.processor.wake());
     return { paymentId, version, outcome: 'recorded' };

@@ -1,4 +1,4 @@
-import { EVENT_STORE, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { AuditTrail, EVENT_STORE, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import type { EventStore } from '@causeway/eventsourcing';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -14,6 +14,7 @@ export class RecordChargeOutcomeHandler implements ICommandHandler<RecordChargeO
     @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly audit: AuditTrail,
   ) {}
 
   async execute({ paymentId, orderId, outcome, transaction }: RecordChargeOutcome): Promise<ReactionResult> {
@@ -36,6 +37,7 @@ export class RecordChargeOutcomeHandler implements ICommandHandler<RecordChargeO
     }
     // Caused by PaymentInitiated: the outcome sits in the order's correlation tree.
     const { version } = await this.payments.save(payment, reactionCausation(this.service.name, initiated), transaction);
+    await this.audit.recordReaction('RecordChargeOutcome', paymentId, initiated, transaction);
     return { paymentId, version, outcome: 'recorded' };
   }
 }

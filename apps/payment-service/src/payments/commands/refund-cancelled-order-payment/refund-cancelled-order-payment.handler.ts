@@ -1,4 +1,4 @@
-import { reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { noteOrderCancelled } from '../../domain/order-states';
@@ -19,6 +19,7 @@ export class RefundCancelledOrderPaymentHandler implements ICommandHandler<Refun
   constructor(
     @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    private readonly audit: AuditTrail,
   ) {}
 
   async execute(command: RefundCancelledOrderPayment): Promise<ReactionResult> {
@@ -36,6 +37,7 @@ export class RefundCancelledOrderPaymentHandler implements ICommandHandler<Refun
     // on it (payment_timeout) — the late success the saga refunds automatically.
     payment.execute({ type: 'RefundPayment', reason: command.refundDue ? RefundReasons.orderCancelled : RefundReasons.orderCancelledBeforePayment });
     const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction);
+    await this.audit.recordReaction('RefundCancelledOrderPayment', paymentId, command.cause, command.transaction);
     return { paymentId, version, outcome: 'recorded' };
   }
 }

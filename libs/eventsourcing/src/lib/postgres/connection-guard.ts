@@ -17,7 +17,7 @@ export class NestedConnectionError extends Error {
   }
 }
 
-/** Runs `work` as the holder of `client`, a connection of `pool` in a transaction (see refuseNestedConnections). */
+/** Runs `work` as code holding a connection of `pool` for a transaction (see refuseNestedConnections). */
 export function whileHolding<T>(pool: object, work: () => Promise<T>): Promise<T> {
   return holding.run(pool, work);
 }

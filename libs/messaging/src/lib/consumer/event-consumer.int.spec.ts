@@ -63,8 +63,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     await transaction.query(`INSERT INTO ${db.schema}.effects (event_id) VALUES ($1)`, [event.eventId]);
   };
 
-  async function startConsumer(handler: EventHandlerFn, maxAttempts = 3, around?: EventConsumerOptions['around']): Promise<{ groupId: string }> {
-    const groupId = uniqueName('group');
+  async function startConsumer(handler: EventHandlerFn, maxAttempts = 3, around?: EventConsumerOptions['around'], groupId = uniqueName('group')): Promise<{ groupId: string }> {
     const consumer = new EventConsumer(
       kafka,
       db.pool,
@@ -251,6 +250,36 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
       await pool.end();
       await proxy.cut();
     }
+  });
+
+  it('stops promptly while waiting out an outage, leaving the event to its group: handled once after the restart, nothing dead-lettered', async () => {
+    const url = settings.event_store.database_url;
+    const proxy = await TcpProxy.to(url, 5432);
+    const pool = new Pool({ connectionString: proxy.url(url), max: 2, connectionTimeoutMillis: 1_000 });
+    pool.on('error', () => undefined);
+    const failures: unknown[] = [];
+    const groupId = uniqueName('group');
+    const options = { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10 };
+    const waiting = new EventConsumer(kafka, pool, { ...options, onError: (e) => failures.push(e) }, new Map([['UserCreated', recordEffect]]));
+    try {
+      await waiting.start();
+      await proxy.cut();
+      const event = userCreated();
+      await producer.send({ topic, acks: -1, messages: [toKafkaMessage(event)] });
+      await waitFor('tries beyond the attempts', () => failures.length >= 4, { timeoutMs: 20_000 });
+      // A stop neither waits for the database nor gives the event up to the DLQ.
+      const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('stop() waited for the database')), 10_000).unref());
+      await Promise.race([waiting.stop(), deadline]);
+    } finally {
+      await waiting.stop();
+      await pool.end();
+      await proxy.cut();
+    }
+    expect(await effects()).toBe(0);
+    await startConsumer(recordEffect, 2, undefined, groupId);
+    await waitFor('the event handled by the group’s next consumer', async () => (await effects()) === 1, { timeoutMs: 20_000 });
+    const deadLettered = (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
+    expect(deadLettered).toBe(0);
   });
 
   it('loses nothing and doubles nothing when a consumer is SIGKILLed mid-batch and restarted', async () => {

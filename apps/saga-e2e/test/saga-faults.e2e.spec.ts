@@ -133,6 +133,13 @@ describe('order-fulfilment saga under deadlines, load, crashes and outages (e2e)
     }
   };
 
+  /** After a fault: every order of these users terminal, the invariants hold, and no payment charged twice. */
+  const expectSettledOnceEach = async (userIds: string[], expected: number) => {
+    const { orders, payments } = await settled(userIds, expected);
+    await expectInvariants(orders, payments);
+    await expectChargedOnce(payments);
+  };
+
   it(
     'tok_timeout: no answer within the deadline → CANCELLED (payment_timeout); the success that comes later is refunded automatically',
     async () => {
@@ -199,9 +206,7 @@ describe('order-fulfilment saga under deadlines, load, crashes and outages (e2e)
       const { userIds } = await placeMany(`crash-${victim.split('-')[0]}`, 10, 100, () => 'tok_visa');
       await stack.kill(victim);
       await stack.restart(victim);
-      const { orders, payments } = await settled(userIds, 100);
-      await expectInvariants(orders, payments);
-      await expectChargedOnce(payments);
+      await expectSettledOnceEach(userIds, 100);
     },
     TEST_TIMEOUT_MS,
   );
@@ -220,9 +225,7 @@ describe('order-fulfilment saga under deadlines, load, crashes and outages (e2e)
       // attempts and their backoff (~3 s), which used to send every event in flight to the DLQ.
       await new Promise((resolve) => setTimeout(resolve, 8_000));
       await database.restore();
-      const { orders, payments } = await settled(userIds, 40);
-      await expectInvariants(orders, payments);
-      await expectChargedOnce(payments);
+      await expectSettledOnceEach(userIds, 40);
     },
     TEST_TIMEOUT_MS,
   );
@@ -235,9 +238,7 @@ describe('order-fulfilment saga under deadlines, load, crashes and outages (e2e)
       // The outbox takes orders without Kafka: placing them needs only PostgreSQL.
       await placeFor(userIds, 30, () => 'tok_visa');
       await broker.start();
-      const { orders, payments } = await settled(userIds, 60);
-      await expectInvariants(orders, payments);
-      await expectChargedOnce(payments);
+      await expectSettledOnceEach(userIds, 60);
     },
     TEST_TIMEOUT_MS,
   );

@@ -63,16 +63,31 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     await transaction.query(`INSERT INTO ${db.schema}.effects (event_id) VALUES ($1)`, [event.eventId]);
   };
 
-  async function startConsumer(handler: EventHandlerFn, maxAttempts = 3, around?: EventConsumerOptions['around'], groupId = uniqueName('group')): Promise<{ groupId: string }> {
+  /** A started consumer of the test topic (stopped after the test), on the test's pool unless given another. */
+  async function startConsumer(
+    handler: EventHandlerFn,
+    { pool = db.pool, groupId = uniqueName('group'), ...options }: Partial<EventConsumerOptions> & { pool?: Pool } = {},
+  ): Promise<{ groupId: string; consumer: EventConsumer }> {
     const consumer = new EventConsumer(
       kafka,
-      db.pool,
-      { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts, retryBackoffMs: 10, around },
+      pool,
+      { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts: 3, retryBackoffMs: 10, ...options },
       new Map([['UserCreated', handler]]),
     );
     await consumer.start();
     running.push(consumer);
-    return { groupId };
+    return { groupId, consumer };
+  }
+
+  const deadLettered = async () => (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
+
+  /** PostgreSQL behind a proxy of the test's own (cut it for an outage) and a pool through it. */
+  async function databaseBehindProxy() {
+    const url = settings.event_store.database_url;
+    const proxy = await TcpProxy.to(url, 5432);
+    const pool = new Pool({ connectionString: proxy.url(url), max: 4, connectionTimeoutMillis: 1_000 });
+    pool.on('error', () => undefined);
+    return { proxy, pool };
   }
 
   it('gives a redelivered event exactly one effect', async () => {
@@ -95,8 +110,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
         seen.push(correlation.getStore());
         await recordEffect(event, context);
       },
-      3,
-      (event, work) => correlation.run(event.metadata.correlationId, work),
+      { around: (event, work) => correlation.run(event.metadata.correlationId, work) },
     );
     const event = userCreated();
     await producer.send({ topic, acks: -1, messages: [toKafkaMessage(event)] });
@@ -162,7 +176,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
         throw new Error('poison');
       }
       await recordEffect(event, context);
-    }, 2);
+    }, { maxAttempts: 2 });
     await waitFor('the nine others to take effect', async () => (await effects()) === 9, { timeoutMs: 20_000 });
     const { rows } = await db.pool.query(`SELECT count(DISTINCT event_id)::int AS n FROM ${db.schema}.effects`);
     expect(rows[0].n).toBe(9);
@@ -180,7 +194,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
         throw new Error(`cannot handle ${event.eventId} (attempt ${context.attempt})`);
       }
       await recordEffect(event, context);
-    }, 3);
+    }, { maxAttempts: 3 });
     const after = userCreated();
     const invalid = { ...toKafkaMessage(userCreated()), key: poison.aggregateId, value: JSON.stringify({ ...userCreated(), data: { email: 'not-an-email' } }) };
     // Broken too, but of a type this consumer does not handle: skipped by its header, unparsed, not dead-lettered here.
@@ -201,8 +215,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     } finally {
       await dlq.disconnect();
     }
-    const deadLettered = (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
-    expect(deadLettered).toBe(2);
+    expect(await deadLettered()).toBe(2);
     const [handlerFailure, undecodable] = dead;
     expect(JSON.parse(handlerFailure.value).eventId).toBe(poison.eventId);
     expect(handlerFailure.headers).toMatchObject({
@@ -219,19 +232,10 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
   });
 
   it('waits out a database outage without counting it as attempts: nothing dead-lettered, every event handled once when it is back', async () => {
-    const url = settings.event_store.database_url;
-    const proxy = await TcpProxy.to(url, 5432);
-    const pool = new Pool({ connectionString: proxy.url(url), max: 4, connectionTimeoutMillis: 1_000 });
-    pool.on('error', () => undefined);
+    const { proxy, pool } = await databaseBehindProxy();
     const failures: unknown[] = [];
-    const consumer = new EventConsumer(
-      kafka,
-      pool,
-      { groupId: uniqueName('group'), topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10, onError: (e) => failures.push(e) },
-      new Map([['UserCreated', recordEffect]]),
-    );
+    const { consumer } = await startConsumer(recordEffect, { pool, maxAttempts: 2, onError: (e) => failures.push(e) });
     try {
-      await consumer.start();
       await proxy.cut();
       const events = [userCreated(), userCreated(), userCreated()];
       await producer.send({ topic, acks: -1, messages: events.map(toKafkaMessage) });
@@ -243,8 +247,7 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
       await proxy.restore();
       await waitFor('every event handled once the database is back', async () => (await effects()) === events.length, { timeoutMs: 20_000 });
       for (const event of events) expect(await effects(event.eventId)).toBe(1);
-      const deadLettered = (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
-      expect(deadLettered).toBe(0);
+      expect(await deadLettered()).toBe(0);
     } finally {
       await consumer.stop();
       await pool.end();
@@ -253,33 +256,25 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
   });
 
   it('stops promptly while waiting out an outage, leaving the event to its group: handled once after the restart, nothing dead-lettered', async () => {
-    const url = settings.event_store.database_url;
-    const proxy = await TcpProxy.to(url, 5432);
-    const pool = new Pool({ connectionString: proxy.url(url), max: 2, connectionTimeoutMillis: 1_000 });
-    pool.on('error', () => undefined);
+    const { proxy, pool } = await databaseBehindProxy();
     const failures: unknown[] = [];
-    const groupId = uniqueName('group');
-    const options = { groupId, topics: [topic], schema: db.schema, workerThreads: 3, batchSize: 100, processingTimeoutMs: 5_000, maxAttempts: 2, retryBackoffMs: 10 };
-    const waiting = new EventConsumer(kafka, pool, { ...options, onError: (e) => failures.push(e) }, new Map([['UserCreated', recordEffect]]));
+    const { consumer, groupId } = await startConsumer(recordEffect, { pool, maxAttempts: 2, onError: (e) => failures.push(e) });
     try {
-      await waiting.start();
       await proxy.cut();
-      const event = userCreated();
-      await producer.send({ topic, acks: -1, messages: [toKafkaMessage(event)] });
+      await producer.send({ topic, acks: -1, messages: [toKafkaMessage(userCreated())] });
       await waitFor('tries beyond the attempts', () => failures.length >= 4, { timeoutMs: 20_000 });
       // A stop neither waits for the database nor gives the event up to the DLQ.
       const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error('stop() waited for the database')), 10_000).unref());
-      await Promise.race([waiting.stop(), deadline]);
+      await Promise.race([consumer.stop(), deadline]);
     } finally {
-      await waiting.stop();
+      await consumer.stop();
       await pool.end();
       await proxy.cut();
     }
     expect(await effects()).toBe(0);
-    await startConsumer(recordEffect, 2, undefined, groupId);
+    await startConsumer(recordEffect, { groupId, maxAttempts: 2 });
     await waitFor('the event handled by the group’s next consumer', async () => (await effects()) === 1, { timeoutMs: 20_000 });
-    const deadLettered = (await admin.fetchTopicOffsets(deadLetterTopic(topic))).reduce((sum, p) => sum + Number(p.high), 0);
-    expect(deadLettered).toBe(0);
+    expect(await deadLettered()).toBe(0);
   });
 
   it('loses nothing and doubles nothing when a consumer is SIGKILLed mid-batch and restarted', async () => {

@@ -29,4 +29,5 @@ export { sqlIdentifier } from './lib/postgres/sql-identifier';
 export { afterCommit, begin, commit, inTransaction, rollback, type BeginOptions } from './lib/postgres/transaction';
 export { isDatabaseUnavailable } from './lib/postgres/database-errors';
 export { NestedConnectionError, refuseNestedConnections, whileHolding } from './lib/postgres/connection-guard';
+export { asyncContextKey, runWithValue, valueOf } from './lib/async-context';
 export { WakeSignal } from './lib/postgres/wake-signal';

@@ -1,6 +1,5 @@
-import type { CausationContext } from '@causeway/eventsourcing';
+import { asyncContextKey, runWithValue, valueOf, type CausationContext } from '@causeway/eventsourcing';
 import { context as otelContext, propagation } from '@opentelemetry/api';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
 export interface RequestContext {
@@ -10,17 +9,17 @@ export interface RequestContext {
   traceparent?: string;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+const REQUEST = asyncContextKey('causeway.request-context');
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 export const ACTOR_HEADER = 'x-actor-id';
 
 export function runWithContext<T>(context: RequestContext, fn: () => T): T {
-  return storage.run(context, fn);
+  return runWithValue(REQUEST, context, fn);
 }
 
 export function currentContext(): RequestContext | undefined {
-  return storage.getStore();
+  return valueOf<RequestContext>(REQUEST);
 }
 
 /**

@@ -1,8 +1,8 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
+import { asyncContextKey, runWithValue, valueOf } from '../async-context';
 
-/** The pool whose connection the running code holds for a transaction, if any. */
-const holding = new AsyncLocalStorage<object>();
+/** In the async context: the pool whose connection the running code holds for a transaction. */
+const HOLDING = asyncContextKey('causeway.holding-connection-of');
 
 /**
  * Thrown when code holding one of a pool's connections for a transaction asks the same pool for
@@ -19,7 +19,7 @@ export class NestedConnectionError extends Error {
 
 /** Runs `work` as code holding a connection of `pool` for a transaction (see refuseNestedConnections). */
 export function whileHolding<T>(pool: object, work: () => Promise<T>): Promise<T> {
-  return holding.run(pool, work);
+  return runWithValue(HOLDING, pool, work);
 }
 
 /**
@@ -31,7 +31,7 @@ export function whileHolding<T>(pool: object, work: () => Promise<T>): Promise<T
 export function refuseNestedConnections<P extends Pool>(pool: P): P {
   const connect = pool.connect.bind(pool) as (callback?: (error: Error | undefined, client?: PoolClient, done?: () => void) => void) => Promise<PoolClient> | void;
   const guarded = (callback?: (error: Error | undefined, client?: PoolClient, done?: () => void) => void) => {
-    if (holding.getStore() !== pool) return connect(callback);
+    if (valueOf(HOLDING) !== pool) return connect(callback);
     const error = new NestedConnectionError();
     if (!callback) return Promise.reject(error);
     process.nextTick(() => callback(error));

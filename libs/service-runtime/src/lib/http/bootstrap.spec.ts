@@ -1,9 +1,9 @@
 import { parsePrometheus, sampleValue, testSettings } from '@causeway/testing';
 import { Controller, Get, Logger, Module } from '@nestjs/common';
 import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Writable } from 'node:stream';
+import { runWithContext } from '../request-context';
 import { createHttpApp } from './bootstrap';
 
 @Controller('probe')
@@ -52,20 +52,22 @@ describe('createHttpApp', () => {
     expect(ours.filter((l) => l['correlationId'] === 'corr-b').map((l) => l['msg']).sort()).toEqual(['handling', 'still handling']);
   });
 
-  it('adds the active span’s traceId and spanId to a line when tracing is on', () => {
-    const manager = new AsyncLocalStorageContextManager().enable();
-    context.setGlobalContextManager(manager);
-    try {
-      const span = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });
+  it('adds the active span’s traceId and spanId to a line when tracing is on, and nothing for a placeholder span', () => {
+    const span = trace.wrapSpanContext({ traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 });
+    // What the messaging library's consumer spans are without an SDK: all-zero ids.
+    const placeholder = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
+    runWithContext({ correlationId: 'corr-t', actor: 'anonymous' }, () => {
       context.with(trace.setSpan(context.active(), span), () => new Logger('Traced').warn('inside a span'));
+      context.with(trace.setSpan(context.active(), placeholder), () => new Logger('Traced').warn('inside a placeholder'));
       new Logger('Traced').warn('outside');
-    } finally {
-      context.disable();
-    }
-    expect(lines.filter((l) => l['context'] === 'Traced')).toEqual([
-      expect.objectContaining({ msg: 'inside a span', traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }),
-      expect.not.objectContaining({ traceId: expect.anything() }),
+    });
+    const traced = lines.filter((l) => l['context'] === 'Traced');
+    expect(traced).toEqual([
+      expect.objectContaining({ msg: 'inside a span', correlationId: 'corr-t', traceId: 'a'.repeat(32), spanId: 'b'.repeat(16) }),
+      expect.objectContaining({ msg: 'inside a placeholder', correlationId: 'corr-t' }),
+      expect.objectContaining({ msg: 'outside', correlationId: 'corr-t' }),
     ]);
+    expect(traced.filter((l) => 'traceId' in l).map((l) => l['msg'])).toEqual(['inside a span']);
   });
 
   it('serves GET /metrics in Prometheus text format with RED metrics by route template', async () => {

@@ -8,7 +8,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { trace } from '@opentelemetry/api';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { DestinationStream } from 'pino';
 import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, runWithContext } from '../request-context';
 import type { ServiceDefinition } from '../service-definition';
@@ -24,7 +24,9 @@ function header(value: string | string[] | undefined): string | undefined {
 /** What every log line carries of the request or event being handled: its correlation id, and its span when tracing is on. */
 function logFields(): Record<string, string> | undefined {
   const context = currentContext();
-  const span = trace.getActiveSpan()?.spanContext();
+  // Without an SDK the messaging library's consumer spans are placeholders (an all-zero id).
+  const active = trace.getActiveSpan()?.spanContext();
+  const span = active && isSpanContextValid(active) ? active : undefined;
   if (!context && !span) return undefined;
   return { ...(context ? { correlationId: context.correlationId } : {}), ...(span ? { traceId: span.traceId, spanId: span.spanId } : {}) };
 }

@@ -1,7 +1,7 @@
-import { etag } from '@causeway/service-runtime';
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { answerView, ApiMinVersion, MinVersion, type NotYetVisible } from '@causeway/service-runtime';
+import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { GetNotification } from './queries/get-notification/get-notification.query';
 import { ListNotificationsDto } from './queries/list-notifications/list-notifications.dto';
@@ -20,12 +20,11 @@ export class NotificationsController {
   }
 
   @Get(':id')
+  @ApiMinVersion()
   @ApiOkResponse({ type: NotificationView })
+  @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  async get(@Param('id', ParseUUIDPipe) id: string, @Res({ passthrough: true }) reply: FastifyReply): Promise<NotificationView> {
-    const { notification, cached } = await this.queries.execute(new GetNotification(id));
-    if (!notification) throw new NotFoundException(`Notification ${id} not found`);
-    reply.header('etag', etag(notification.version)).header('x-cache', cached ? 'hit' : 'miss');
-    return notification;
+  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<NotificationView | NotYetVisible> {
+    return answerView(reply, `Notification ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetNotification(id, fresh)));
   }
 }

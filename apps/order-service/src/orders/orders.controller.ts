@@ -1,4 +1,4 @@
-import { ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
+import { answerView, ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, type NotYetVisible } from '@causeway/service-runtime';
 import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -52,18 +52,8 @@ export class OrdersController {
   @ApiOkResponse({ type: OrderView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  async get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | NotYetVisible> {
-    const { view: order, cached, behind } = await readAtLeast(async (fresh) => {
-      const answer = await this.queries.execute(new GetOrder(id, fresh));
-      return { view: answer.order, cached: answer.cached };
-    }, minVersion);
-    if (behind) {
-      reply.status(202);
-      return behind;
-    }
-    if (!order) throw new NotFoundException(`Order ${id} not found`);
-    reply.header('etag', etag(order.version)).header('x-cache', cached ? 'hit' : 'miss');
-    return order;
+  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | NotYetVisible> {
+    return answerView(reply, `Order ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetOrder(id, fresh)));
   }
 
   /** ARCHITECTURE §5: each step of the order's saga (event, service, time, correlation id) and where it stands. */

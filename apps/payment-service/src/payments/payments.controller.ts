@@ -1,5 +1,5 @@
-import { ApiMinVersion, etag, MinVersion, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { answerView, ApiMinVersion, MinVersion, type NotYetVisible } from '@causeway/service-runtime';
+import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -24,17 +24,7 @@ export class PaymentsController {
   @ApiOkResponse({ type: PaymentView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  async get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<PaymentView | NotYetVisible> {
-    const { view: payment, cached, behind } = await readAtLeast(async (fresh) => {
-      const answer = await this.queries.execute(new GetPayment(id, fresh));
-      return { view: answer.payment, cached: answer.cached };
-    }, minVersion);
-    if (behind) {
-      reply.status(202);
-      return behind;
-    }
-    if (!payment) throw new NotFoundException(`Payment ${id} not found`);
-    reply.header('etag', etag(payment.version)).header('x-cache', cached ? 'hit' : 'miss');
-    return payment;
+  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<PaymentView | NotYetVisible> {
+    return answerView(reply, `Payment ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetPayment(id, fresh)));
   }
 }

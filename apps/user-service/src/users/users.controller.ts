@@ -1,5 +1,5 @@
-import { ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, readAtLeast, type NotYetVisible } from '@causeway/service-runtime';
-import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import { answerView, ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, type NotYetVisible } from '@causeway/service-runtime';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -53,18 +53,8 @@ export class UsersController {
   @ApiOkResponse({ type: UserView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  async get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | NotYetVisible> {
-    const { view: user, cached, behind } = await readAtLeast(async (fresh) => {
-      const answer = await this.queries.execute(new GetUser(id, fresh));
-      return { view: answer.user, cached: answer.cached };
-    }, minVersion);
-    if (behind) {
-      reply.status(202);
-      return behind;
-    }
-    if (!user) throw new NotFoundException(`User ${id} not found`);
-    reply.header('etag', etag(user.version)).header('x-cache', cached ? 'hit' : 'miss');
-    return user;
+  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | NotYetVisible> {
+    return answerView(reply, `User ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetUser(id, fresh)));
   }
 
   @Patch(':id')

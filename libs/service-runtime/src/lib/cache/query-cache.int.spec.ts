@@ -14,19 +14,24 @@ describe('QueryCache', () => {
     let loads = 0;
     const load = async () => (loads++, { version });
     try {
-      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 1 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 1 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 1 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 1 }, cached: true });
       version = 2;
       await cache.invalidate([...projected('a', 2), { aggregateType: 'Other', aggregateId: 'b', version: 9 }], 'Note', keyOf);
-      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 2 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ value: { version: 2 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 2 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 2 }, cached: true });
       expect(loads).toBe(2);
+      expect(cache.stats).toEqual({ hits: 2, misses: 2, errors: 0 });
+      // fresh: the database's answer, past a warm entry (read-your-writes waits read so).
+      version = 3;
+      expect(await cache.getOrLoad(keyOf('a'), load, true)).toEqual({ view: { version: 3 }, cached: false });
+      expect(loads).toBe(3);
       expect(cache.stats).toEqual({ hits: 2, misses: 2, errors: 0 });
 
       // An entry this cache did not write (an older version's plain JSON) is a miss, then replaced.
       await redis.set(`${prefix}:${keyOf('old')}`, '{"version":7,"note":"a|b"}');
-      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 7 }))).toEqual({ value: { version: 7 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 8 }))).toEqual({ value: { version: 7 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 7 }))).toEqual({ view: { version: 7 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 8 }))).toEqual({ view: { version: 7 }, cached: true });
     } finally {
       redis.disconnect();
     }
@@ -43,9 +48,9 @@ describe('QueryCache', () => {
       await waitFor('the read to be loading', () => loaded !== undefined);
       await cache.invalidate(projected('a', 2), 'Note', keyOf);
       loaded();
-      expect((await slow).value).toEqual({ version: 1 }); // what the database said when asked
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 2 }))).toEqual({ value: { version: 2 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ value: { version: 2 }, cached: true });
+      expect((await slow).view).toEqual({ version: 1 }); // what the database said when asked
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 2 }))).toEqual({ view: { version: 2 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ view: { version: 2 }, cached: true });
 
       // Out-of-order invalidations (replicas) never lower the bar, and a view already as new as
       // an invalidation stays cached.
@@ -53,9 +58,9 @@ describe('QueryCache', () => {
       expect((await cache.getOrLoad(keyOf('a'), async () => ({ version: 0 }))).cached).toBe(true);
       await cache.invalidate(projected('a', 4), 'Note', keyOf);
       await cache.invalidate(projected('a', 3), 'Note', keyOf);
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ value: { version: 3 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ view: { version: 3 }, cached: false });
       expect((await cache.getOrLoad(keyOf('a'), async () => ({ version: 4 }))).cached).toBe(false); // 3 was below the bar of 4: not stored
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 5 }))).toEqual({ value: { version: 4 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 5 }))).toEqual({ view: { version: 4 }, cached: true });
     } finally {
       redis.disconnect();
     }
@@ -67,7 +72,7 @@ describe('QueryCache', () => {
     redis.on('error', () => undefined);
     const cache = new QueryCache(redis, 'down', 60_000);
     try {
-      expect(await cache.getOrLoad('k', async () => ({ from: 'database', version: 1 }))).toEqual({ value: { from: 'database', version: 1 }, cached: false });
+      expect(await cache.getOrLoad('k', async () => ({ from: 'database', version: 1 }))).toEqual({ view: { from: 'database', version: 1 }, cached: false });
       await cache.invalidate(projected('k', 2), 'Note', keyOf); // reported, not thrown
       expect(cache.stats.errors).toBe(2);
     } finally {
@@ -94,7 +99,7 @@ describe('QueryCache', () => {
       await proxy.restore();
       await waitFor('the invalidation to land', () => cache.pendingInvalidations === 0, { timeoutMs: 10_000 });
       expect(await direct.get(`${prefix}:${keyOf('a')}`)).toBe('3|');
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ value: { version: 3 }, cached: false });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ view: { version: 3 }, cached: false });
     } finally {
       cache.onApplicationShutdown();
       flaky.disconnect();

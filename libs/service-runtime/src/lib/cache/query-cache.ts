@@ -13,6 +13,12 @@ export interface VersionedView {
   version: number;
 }
 
+/** A view as a query answers it: undefined when there is none, and whether the cache served it. */
+export interface ViewRead<T> {
+  view: T | undefined;
+  cached: boolean;
+}
+
 /** What a projection just committed: an aggregate of its read model, at a version. */
 export interface ProjectedEvent {
   aggregateType: string;
@@ -88,31 +94,35 @@ export class QueryCache {
     this.redis = redis as ScriptedRedis;
   }
 
-  /** A TTL of 0 (settings: redis.cache_ttl "0s") turns the cache off: every read goes to the database. */
-  async getOrLoad<T extends VersionedView>(key: string, load: () => Promise<T | undefined>): Promise<{ value: T | undefined; cached: boolean }> {
-    if (this.ttlMs === 0) return { value: await load(), cached: false };
+  /**
+   * The entry of `key`, or what `load` reads from the read model, then cached. `fresh` skips the
+   * cache (a read-your-writes wait needs the database's answer). A TTL of 0 (settings:
+   * redis.cache_ttl "0s") turns the cache off: every read goes to the database.
+   */
+  async getOrLoad<T extends VersionedView>(key: string, load: () => Promise<T | undefined>, fresh = false): Promise<ViewRead<T>> {
+    if (fresh || this.ttlMs === 0) return { view: await load(), cached: false };
     const fullKey = `${this.prefix}:${key}`;
     try {
       const hit = await this.redis.get(fullKey);
-      const view = hit === null ? undefined : viewOf(hit);
-      if (view !== undefined) {
+      const json = hit === null ? undefined : viewOf(hit);
+      if (json !== undefined) {
         this.stats.hits++;
         metrics.cacheRequests.inc({ result: 'hit' });
-        return { value: JSON.parse(view) as T, cached: true };
+        return { view: JSON.parse(json) as T, cached: true };
       }
     } catch (error) {
       this.degraded(error);
-      return { value: await load(), cached: false };
+      return { view: await load(), cached: false };
     }
     this.stats.misses++;
     metrics.cacheRequests.inc({ result: 'miss' });
-    const value = await load();
-    if (value !== undefined) {
+    const loaded = await load();
+    if (loaded !== undefined) {
       await this.redis
-        .cacheStoreUnlessStale(fullKey, value.version, `${value.version}|${JSON.stringify(value)}`, this.ttlMs)
+        .cacheStoreUnlessStale(fullKey, loaded.version, `${loaded.version}|${JSON.stringify(loaded)}`, this.ttlMs)
         .catch((error: unknown) => this.degraded(error));
     }
-    return { value, cached: false };
+    return { view: loaded, cached: false };
   }
 
   /**

@@ -1,5 +1,8 @@
-import { Query, type PipeTransform } from '@nestjs/common';
+import { NotFoundException, Query, type PipeTransform } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { ViewRead } from '../cache/query-cache';
+import { etag } from './etag';
 import { invalidFields } from './validation';
 
 /** How long a GET with ?minVersion= waits for its view before answering 202. */
@@ -29,11 +32,6 @@ export const MinVersion = (): ParameterDecorator => Query('minVersion', new MinV
 export const ApiMinVersion = (): MethodDecorator =>
   ApiQuery({ name: 'minVersion', required: false, type: Number, description: 'wait (briefly) until the view reflects at least this version: read-your-writes' });
 
-export interface ViewRead<T> {
-  view: T | undefined;
-  cached: boolean;
-}
-
 /** The 202 answer: the view is behind the version the client already saw. */
 export interface NotYetVisible {
   statusCode: 202;
@@ -42,18 +40,45 @@ export interface NotYetVisible {
 }
 
 /**
- * Read-your-writes (ARCHITECTURE §7): with `minVersion`, re-reads past the cache until the view
- * reaches it or the wait is over. Returns the view, or `behind` for an honest 202.
+ * The answer to a GET of one view (ARCHITECTURE §7): the view, with its version as ETag and
+ * X-Cache saying whether the cache served it; a 202 while the read model is behind `minVersion`;
+ * a 404 (`notFound`) when there is no such view.
  *
  * `read(fresh)` reads the view, bypassing the cache when `fresh`.
  */
-export async function readAtLeast<T extends { version: number }>(
+export async function answerView<T extends { version: number }>(
+  reply: FastifyReply,
+  notFound: string,
+  minVersion: number | undefined,
+  read: (fresh: boolean) => Promise<ViewRead<T>>,
+): Promise<T | NotYetVisible> {
+  const { view, cached, behind } = await readAtLeast(read, minVersion);
+  if (behind) {
+    reply.status(202);
+    return behind;
+  }
+  if (!view) throw new NotFoundException(notFound);
+  reply.header('etag', etag(view.version)).header('x-cache', cached ? 'hit' : 'miss');
+  return view;
+}
+
+/**
+ * Read-your-writes (ARCHITECTURE §7): with `minVersion`, re-reads past the cache until the view
+ * reaches it or the wait is over. Returns the view, or `behind` for an honest 202.
+ */
+export function readAtLeast<T extends { version: number }>(
   read: (fresh: boolean) => Promise<ViewRead<T>>,
   minVersion: number | undefined,
 ): Promise<ViewRead<T> & { behind?: NotYetVisible }> {
+  // Not through the wait below when none is asked for: on Node 20 each async call a cached GET
+  // makes costs it (see async-context.ts in @causeway/eventsourcing).
+  return minVersion === undefined ? read(false) : waitForVersion(read, minVersion);
+}
+
+async function waitForVersion<T extends { version: number }>(read: (fresh: boolean) => Promise<ViewRead<T>>, minVersion: number): Promise<ViewRead<T> & { behind?: NotYetVisible }> {
   let answer = await read(false);
   const versionOf = (a: ViewRead<T>) => a.view?.version ?? 0;
-  if (minVersion === undefined || versionOf(answer) >= minVersion) return answer;
+  if (versionOf(answer) >= minVersion) return answer;
   const deadline = Date.now() + WAIT_MS;
   while (versionOf(answer) < minVersion && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, RECHECK_MS));

@@ -1,4 +1,4 @@
-import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition, type ViewRead } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
@@ -15,11 +15,11 @@ export class GetNotificationHandler implements IQueryHandler<GetNotification> {
     private readonly cache: QueryCache,
   ) {}
 
-  async execute(query: GetNotification): Promise<{ notification: NotificationView | undefined; cached: boolean }> {
-    const { value, cached } = await this.cache.getOrLoad(notificationCacheKey(query.notificationId), async () => {
+  execute(query: GetNotification): Promise<ViewRead<NotificationView>> {
+    const load = async () => {
       const { rows } = await this.pool.query<NotificationRow>(`SELECT * FROM ${this.service.schema}.notifications WHERE id = $1`, [query.notificationId]);
       return rows[0] && toNotificationView(rows[0]);
-    });
-    return { notification: value, cached };
+    };
+    return this.cache.getOrLoad(notificationCacheKey(query.notificationId), load, query.fresh);
   }
 }

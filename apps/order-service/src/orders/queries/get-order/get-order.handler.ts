@@ -1,4 +1,4 @@
-import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition, type ViewRead } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
@@ -15,13 +15,11 @@ export class GetOrderHandler implements IQueryHandler<GetOrder> {
     private readonly cache: QueryCache,
   ) {}
 
-  async execute(query: GetOrder): Promise<{ order: OrderView | undefined; cached: boolean }> {
+  execute(query: GetOrder): Promise<ViewRead<OrderView>> {
     const load = async () => {
       const { rows } = await this.pool.query<OrderRow>(`SELECT * FROM ${this.service.schema}.orders WHERE id = $1`, [query.orderId]);
       return rows[0] && toOrderView(rows[0]);
     };
-    if (query.fresh) return { order: await load(), cached: false };
-    const { value, cached } = await this.cache.getOrLoad(orderCacheKey(query.orderId), load);
-    return { order: value, cached };
+    return this.cache.getOrLoad(orderCacheKey(query.orderId), load, query.fresh);
   }
 }

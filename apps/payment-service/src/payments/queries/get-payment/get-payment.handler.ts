@@ -1,4 +1,4 @@
-import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition, type ViewRead } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
@@ -15,13 +15,11 @@ export class GetPaymentHandler implements IQueryHandler<GetPayment> {
     private readonly cache: QueryCache,
   ) {}
 
-  async execute(query: GetPayment): Promise<{ payment: PaymentView | undefined; cached: boolean }> {
+  execute(query: GetPayment): Promise<ViewRead<PaymentView>> {
     const load = async () => {
       const { rows } = await this.pool.query<PaymentRow>(`SELECT * FROM ${this.service.schema}.payments WHERE id = $1`, [query.paymentId]);
       return rows[0] && toPaymentView(rows[0]);
     };
-    if (query.fresh) return { payment: await load(), cached: false };
-    const { value, cached } = await this.cache.getOrLoad(paymentCacheKey(query.paymentId), load);
-    return { payment: value, cached };
+    return this.cache.getOrLoad(paymentCacheKey(query.paymentId), load, query.fresh);
   }
 }

@@ -1,4 +1,4 @@
-import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, SERVICE, type ServiceDefinition, type ViewRead } from '@causeway/service-runtime';
 import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
@@ -15,13 +15,11 @@ export class GetUserHandler implements IQueryHandler<GetUser> {
     private readonly cache: QueryCache,
   ) {}
 
-  async execute(query: GetUser): Promise<{ user: UserView | undefined; cached: boolean }> {
+  execute(query: GetUser): Promise<ViewRead<UserView>> {
     const load = async () => {
       const { rows } = await this.pool.query<UserRow>(`SELECT * FROM ${this.service.schema}.users WHERE id = $1`, [query.userId]);
       return rows[0] && toUserView(rows[0]);
     };
-    if (query.fresh) return { user: await load(), cached: false };
-    const { value, cached } = await this.cache.getOrLoad(userCacheKey(query.userId), load);
-    return { user: value, cached };
+    return this.cache.getOrLoad(userCacheKey(query.userId), load, query.fresh);
   }
 }

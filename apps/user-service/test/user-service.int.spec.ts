@@ -148,7 +148,9 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(ahead.statusCode).toBe(202);
     expect(ahead.json()).toMatchObject({ details: { currentVersion: 1, minVersion: 5 } });
     expect((await http('GET', '/users/7a1f2c3e-1111-4c36-9f5b-0a9c7a4f5d11')).statusCode).toBe(404);
-    expect((await http('GET', '/users/not-a-uuid')).statusCode).toBe(400);
+    const badId = await http('GET', '/users/not-a-uuid');
+    expect(badId.statusCode).toBe(400);
+    expect(badId.json().details).toEqual([{ field: 'id', errors: ['id must be a UUID'] }]);
     const badVersion = await http('GET', `/users/${id}?minVersion=0`);
     expect(badVersion.statusCode).toBe(400);
     expect(badVersion.json().details).toEqual([{ field: 'minVersion', errors: ['minVersion must be an integer not less than 1'] }]);

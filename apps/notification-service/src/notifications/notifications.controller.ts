@@ -1,5 +1,5 @@
-import { answerView, ApiMinVersion, MinVersion, type NotYetVisible } from '@causeway/service-runtime';
-import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { answerView, ApiViewRequest, type NotYetVisible, ViewRequest } from '@causeway/service-runtime';
+import { Controller, Get, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -20,11 +20,11 @@ export class NotificationsController {
   }
 
   @Get(':id')
-  @ApiMinVersion()
+  @ApiViewRequest()
   @ApiOkResponse({ type: NotificationView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<NotificationView | NotYetVisible> {
+  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<NotificationView | NotYetVisible> {
     return answerView(reply, `Notification ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetNotification(id, fresh)));
   }
 }

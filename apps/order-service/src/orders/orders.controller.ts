@@ -1,4 +1,4 @@
-import { answerView, ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, type NotYetVisible } from '@causeway/service-runtime';
+import { answerView, ApiIdempotencyKey, ApiViewRequest, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, parseIfMatch, type NotYetVisible, ViewRequest } from '@causeway/service-runtime';
 import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -48,11 +48,11 @@ export class OrdersController {
   }
 
   @Get(':id')
-  @ApiMinVersion()
+  @ApiViewRequest()
   @ApiOkResponse({ type: OrderView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | NotYetVisible> {
+  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | NotYetVisible> {
     return answerView(reply, `Order ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetOrder(id, fresh)));
   }
 

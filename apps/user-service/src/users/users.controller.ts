@@ -1,4 +1,4 @@
-import { answerView, ApiIdempotencyKey, ApiMinVersion, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, MinVersion, parseIfMatch, type NotYetVisible } from '@causeway/service-runtime';
+import { answerView, ApiIdempotencyKey, ApiViewRequest, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, parseIfMatch, type NotYetVisible, ViewRequest } from '@causeway/service-runtime';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -49,11 +49,11 @@ export class UsersController {
   }
 
   @Get(':id')
-  @ApiMinVersion()
+  @ApiViewRequest()
   @ApiOkResponse({ type: UserView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  get(@Param('id', ParseUUIDPipe) id: string, @MinVersion() minVersion: number | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | NotYetVisible> {
+  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | NotYetVisible> {
     return answerView(reply, `User ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetUser(id, fresh)));
   }
 

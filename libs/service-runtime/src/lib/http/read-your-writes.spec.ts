@@ -1,36 +1,46 @@
-import { BadRequestException, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, type ExecutionContext } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
-import { MinVersion, readAtLeast } from './read-your-writes';
+import { readAtLeast, ViewRequest } from './read-your-writes';
 
-/** The pipe @MinVersion() attaches, as Nest would run it. */
-function minVersionPipe(): PipeTransform {
+/** The factory @ViewRequest() attaches, as Nest would call it for a request. */
+function viewRequestOf(params: Record<string, unknown>, query: Record<string, unknown>): unknown {
   class Probe {
-    handler(@MinVersion() minVersion: number | undefined): number | undefined {
-      return minVersion;
+    handler(@ViewRequest() request: ViewRequest): ViewRequest {
+      return request;
     }
   }
-  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, Probe, 'handler') as Record<string, { pipes: PipeTransform[] }>;
-  return Object.values(args)[0].pipes[0];
+  const args = Reflect.getMetadata(ROUTE_ARGS_METADATA, Probe, 'handler') as Record<string, { factory: (data: unknown, context: ExecutionContext) => unknown }>;
+  const context = { switchToHttp: () => ({ getRequest: () => ({ params, query }) }) } as unknown as ExecutionContext;
+  return Object.values(args)[0].factory(undefined, context);
 }
 
-describe('@MinVersion()', () => {
-  const pipe = minVersionPipe();
-  const transform = (value: unknown) => pipe.transform(value, { type: 'query', data: 'minVersion' });
+const id = '7a1f2c3e-1111-4c36-9f5b-0a9c7a4f5d11';
 
-  it('reads a positive integer, and absent as undefined', () => {
-    expect(transform('3')).toBe(3);
-    expect(transform(undefined)).toBeUndefined();
+/** The fields a 400 names for the request, or undefined when it is accepted. */
+function invalidFieldsOf(params: Record<string, unknown>, query: Record<string, unknown>): string[] | undefined {
+  try {
+    viewRequestOf(params, query);
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(BadRequestException);
+    return ((error as BadRequestException).getResponse() as { details: { field: string }[] }).details.map((d) => d.field);
+  }
+}
+
+describe('@ViewRequest()', () => {
+  it('reads the id and a positive integer minVersion, absent as undefined', () => {
+    expect(viewRequestOf({ id }, { minVersion: '3' })).toEqual({ id, minVersion: 3 });
+    expect(viewRequestOf({ id }, {})).toEqual({ id, minVersion: undefined });
   });
 
-  it.each(['0', '-1', '1.5', 'abc', '', ['1', '2']])('answers 400 naming the field for %p', (value) => {
-    let error: unknown;
-    try {
-      transform(value);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(BadRequestException);
-    expect((error as BadRequestException).getResponse()).toMatchObject({ details: [{ field: 'minVersion' }] });
+  it.each(['0', '-1', '1.5', 'abc', '', ['1', '2']])('answers 400 naming minVersion for %p', (minVersion) => {
+    expect(invalidFieldsOf({ id }, { minVersion })).toEqual(['minVersion']);
+  });
+
+  it('answers 400 naming id when it is not a UUID, and every bad field at once', () => {
+    expect(invalidFieldsOf({ id: 'not-a-uuid' }, {})).toEqual(['id']);
+    expect(invalidFieldsOf({ id: `${id}x` }, {})).toEqual(['id']);
+    expect(invalidFieldsOf({ id: 'not-a-uuid' }, { minVersion: '0' })).toEqual(['id', 'minVersion']);
   });
 });
 

@@ -1,36 +1,54 @@
-import { NotFoundException, Query, type PipeTransform } from '@nestjs/common';
-import { ApiQuery } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { applyDecorators, createParamDecorator, NotFoundException, type ExecutionContext } from '@nestjs/common';
+import { ApiParam, ApiQuery } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ViewRead } from '../cache/query-cache';
 import { etag } from './etag';
-import { invalidFields } from './validation';
+import { invalidFields, type FieldError } from './validation';
 
 /** How long a GET with ?minVersion= waits for its view before answering 202. */
 const WAIT_MS = 2_000;
 const RECHECK_MS = 20;
 
-class MinVersionPipe implements PipeTransform<unknown, number | undefined> {
-  transform(value: unknown): number | undefined {
-    if (value === undefined) return undefined;
-    const version = Number(value);
-    if (typeof value !== 'string' || value === '' || !Number.isInteger(version) || version < 1) {
-      throw invalidFields([{ field: 'minVersion', errors: ['minVersion must be an integer not less than 1'] }]);
-    }
-    return version;
+/** What a GET of one view asks for: the view's `:id`, and the version it must have reached. */
+export interface ViewRequest {
+  id: string;
+  minVersion: number | undefined;
+}
+
+/** `:id` a UUID, `?minVersion=` absent or a positive integer; the fields that are not, and why. */
+function parseViewRequest(params: { id?: unknown }, query: { minVersion?: unknown }): ViewRequest {
+  const { id } = params;
+  const { minVersion } = query;
+  const version = Number(minVersion);
+  const invalid: FieldError[] = [];
+  if (typeof id !== 'string' || !isUUID(id)) invalid.push({ field: 'id', errors: ['id must be a UUID'] });
+  if (minVersion !== undefined && (typeof minVersion !== 'string' || minVersion === '' || !Number.isInteger(version) || version < 1)) {
+    invalid.push({ field: 'minVersion', errors: ['minVersion must be an integer not less than 1'] });
   }
+  if (invalid.length > 0) throw invalidFields(invalid);
+  return { id: id as string, minVersion: minVersion === undefined ? undefined : version };
 }
 
 /**
- * `?minVersion=` of a GET: a positive integer, or undefined when absent; a 400 naming the field
- * otherwise. A pipe on one primitive rather than a query DTO, because the global ValidationPipe
- * then leaves the parameter alone: class-transformer + class-validator on every cached GET cost
- * ~23 of its ~100 µs (bench/results-http.md).
+ * The `:id` and `?minVersion=` of a GET of one view, checked in one step (400 naming each bad
+ * field). One custom parameter rather than `@Param('id', ParseUUIDPipe)` and a piped
+ * `@Query('minVersion')`: Nest runs every piped parameter through a chain of async calls, each
+ * of which on Node 20 pays the async context's promise hooks; the two cost ~15% of a cached GET
+ * (bench/RESULTS.md, 2026-11-29 sixth session). The global ValidationPipe leaves a custom
+ * parameter alone, as it left those two primitives.
  */
-export const MinVersion = (): ParameterDecorator => Query('minVersion', new MinVersionPipe());
+export const ViewRequest = createParamDecorator((_: unknown, context: ExecutionContext): ViewRequest => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  return parseViewRequest(request.params as { id?: unknown }, request.query as { minVersion?: unknown });
+});
 
-/** The OpenAPI entry of `@MinVersion()`, for the handler. */
-export const ApiMinVersion = (): MethodDecorator =>
-  ApiQuery({ name: 'minVersion', required: false, type: Number, description: 'wait (briefly) until the view reflects at least this version: read-your-writes' });
+/** The OpenAPI entries of `@ViewRequest()`, for the handler. */
+export const ApiViewRequest = (): MethodDecorator =>
+  applyDecorators(
+    ApiParam({ name: 'id', format: 'uuid' }),
+    ApiQuery({ name: 'minVersion', required: false, type: Number, description: 'wait (briefly) until the view reflects at least this version: read-your-writes' }),
+  );
 
 /** The 202 answer: the view is behind the version the client already saw. */
 export interface NotYetVisible {

@@ -5,7 +5,7 @@ import { EventsController } from './events/events.controller';
 import { OpenApiAggregator } from './docs/openapi-aggregator';
 import { GATEWAY_SETTINGS } from './gateway.tokens';
 import { HealthController } from './health/health.controller';
-import { ProxyController } from './proxy/proxy.controller';
+import { ProxyRoutes } from './proxy/proxy.routes';
 import { ServiceProxy } from './proxy/service-proxy';
 
 @Module({})
@@ -13,8 +13,8 @@ export class AppModule {
   static register(settings: Settings = loadSettings()): DynamicModule {
     return {
       module: AppModule,
-      controllers: [ProxyController, EventsController, DocsController, HealthController],
-      providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, OpenApiAggregator],
+      controllers: [EventsController, DocsController, HealthController],
+      providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, ProxyRoutes, OpenApiAggregator],
     };
   }
 }

@@ -74,6 +74,9 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     const second = await http('GET', `/users/${id}`);
     expect(second.headers['x-cache']).toBe('hit');
     expect(cache.stats.hits).toBe(hitsBefore + 1);
+    // A hit sends the cached JSON as is: the same answer as the view serialized after the miss.
+    expect(first.headers['x-cache']).toBe('miss');
+    expect([second.body, second.headers['content-type'], second.headers['etag']]).toEqual([first.body, first.headers['content-type'], '"1"']);
 
     const updated = await http('PATCH', `/users/${id}`, { givenName: 'Augusta Ada' }, { 'if-match': '"1"' });
     expect(updated.statusCode).toBe(200);

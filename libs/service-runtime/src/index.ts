@@ -1,11 +1,11 @@
 export { AuditTrail, type AuditEntry } from './lib/audit/audit-trail';
-export { QueryCache, type CacheStats, type ViewRead } from './lib/cache/query-cache';
+export { QueryCache, type CachedEntry, type CacheStats, type ViewRead } from './lib/cache/query-cache';
 export { HealthController } from './lib/health/health.controller';
 export { bootstrapService, createHttpApp, serveOpenApi } from './lib/http/bootstrap';
 export { errorBody, type ErrorBody } from './lib/http/error-body';
 export { ErrorFilter, toErrorBody } from './lib/http/error.filter';
 export { ApiIdempotencyKey, assertRepeatOf, IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey } from './lib/http/idempotency-key';
-export { answerView, ApiViewRequest, ViewRequest, type NotYetVisible } from './lib/http/read-your-writes';
+export { answerView, ApiViewRequest, ViewRequest, type NotYetVisible, type ViewAnswer } from './lib/http/read-your-writes';
 export { validationPipe, type FieldError } from './lib/http/validation';
 export { ACTOR_HEADER, CORRELATION_HEADER, commandCausation, currentContext, reactionCausation, runWithContext, type RequestContext } from './lib/request-context';
 export type { ServiceDefinition } from './lib/service-definition';

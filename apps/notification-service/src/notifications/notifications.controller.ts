@@ -1,4 +1,4 @@
-import { answerView, ApiViewRequest, type NotYetVisible, ViewRequest } from '@causeway/service-runtime';
+import { answerView, ApiViewRequest, ViewRequest, type ViewAnswer } from '@causeway/service-runtime';
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -24,7 +24,7 @@ export class NotificationsController {
   @ApiOkResponse({ type: NotificationView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<NotificationView | NotYetVisible> {
+  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ViewAnswer<NotificationView>> {
     return answerView(reply, `Notification ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetNotification(id, fresh)));
   }
 }

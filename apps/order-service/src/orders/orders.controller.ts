@@ -1,4 +1,4 @@
-import { answerView, ApiIdempotencyKey, ApiViewRequest, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, parseIfMatch, type NotYetVisible, ViewRequest } from '@causeway/service-runtime';
+import { answerView, ApiIdempotencyKey, ApiViewRequest, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, parseIfMatch, ViewRequest, type ViewAnswer } from '@causeway/service-runtime';
 import { Body, Controller, Get, Headers, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -52,7 +52,7 @@ export class OrdersController {
   @ApiOkResponse({ type: OrderView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<OrderView | NotYetVisible> {
+  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ViewAnswer<OrderView>> {
     return answerView(reply, `Order ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetOrder(id, fresh)));
   }
 

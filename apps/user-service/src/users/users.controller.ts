@@ -1,4 +1,4 @@
-import { answerView, ApiIdempotencyKey, ApiViewRequest, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, parseIfMatch, type NotYetVisible, ViewRequest } from '@causeway/service-runtime';
+import { answerView, ApiIdempotencyKey, ApiViewRequest, etag, IDEMPOTENT_REPLAYED_HEADER, IdempotencyKey, parseIfMatch, ViewRequest, type ViewAnswer } from '@causeway/service-runtime';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
@@ -53,7 +53,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserView })
   @ApiAcceptedResponse({ description: 'the read model has not reached minVersion yet' })
   @ApiNotFoundResponse()
-  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<UserView | NotYetVisible> {
+  get(@ViewRequest() { id, minVersion }: ViewRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<ViewAnswer<UserView>> {
     return answerView(reply, `User ${id} not found`, minVersion, (fresh) => this.queries.execute(new GetUser(id, fresh)));
   }
 

@@ -5,6 +5,8 @@ import { QueryCache } from './query-cache';
 describe('QueryCache', () => {
   const projected = (id: string, version: number) => [{ aggregateType: 'Note', aggregateId: id, version }];
   const keyOf = (id: string) => `note:${id}`;
+  /** A hit: the view, and the entry it is parsed from (what an HTTP answer sends as is). */
+  const hit = (version: number) => ({ view: { version }, cached: true, entry: { version, json: JSON.stringify({ version }) } });
 
   it('reads through Redis: a miss loads and stores, the next read is a hit, invalidation forgets (real Redis)', async () => {
     const redis = new Redis(testSettings().redis.url);
@@ -15,11 +17,11 @@ describe('QueryCache', () => {
     const load = async () => (loads++, { version });
     try {
       expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 1 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 1 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual(hit(1));
       version = 2;
       await cache.invalidate([...projected('a', 2), { aggregateType: 'Other', aggregateId: 'b', version: 9 }], 'Note', keyOf);
       expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 2 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual({ view: { version: 2 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), load)).toEqual(hit(2));
       expect(loads).toBe(2);
       expect(cache.stats).toEqual({ hits: 2, misses: 2, errors: 0 });
       // fresh: the database's answer, past a warm entry (read-your-writes waits read so).
@@ -31,7 +33,7 @@ describe('QueryCache', () => {
       // An entry this cache did not write (an older version's plain JSON) is a miss, then replaced.
       await redis.set(`${prefix}:${keyOf('old')}`, '{"version":7,"note":"a|b"}');
       expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 7 }))).toEqual({ view: { version: 7 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 8 }))).toEqual({ view: { version: 7 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('old'), async () => ({ version: 8 }))).toEqual(hit(7));
     } finally {
       redis.disconnect();
     }
@@ -50,7 +52,7 @@ describe('QueryCache', () => {
       loaded();
       expect((await slow).view).toEqual({ version: 1 }); // what the database said when asked
       expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 2 }))).toEqual({ view: { version: 2 }, cached: false });
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ view: { version: 2 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual(hit(2));
 
       // Out-of-order invalidations (replicas) never lower the bar, and a view already as new as
       // an invalidation stays cached.
@@ -60,7 +62,7 @@ describe('QueryCache', () => {
       await cache.invalidate(projected('a', 3), 'Note', keyOf);
       expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 3 }))).toEqual({ view: { version: 3 }, cached: false });
       expect((await cache.getOrLoad(keyOf('a'), async () => ({ version: 4 }))).cached).toBe(false); // 3 was below the bar of 4: not stored
-      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 5 }))).toEqual({ view: { version: 4 }, cached: true });
+      expect(await cache.getOrLoad(keyOf('a'), async () => ({ version: 5 }))).toEqual(hit(4));
     } finally {
       redis.disconnect();
     }

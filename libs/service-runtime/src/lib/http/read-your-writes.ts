@@ -57,6 +57,9 @@ export interface NotYetVisible {
   details: { currentVersion: number; minVersion: number };
 }
 
+/** What answerView answers: the view, the 202 body, or a cached view's JSON text, sent as is. */
+export type ViewAnswer<T> = T | NotYetVisible | string;
+
 /**
  * The answer to a GET of one view (ARCHITECTURE §7): the view, with its version as ETag and
  * X-Cache saying whether the cache served it; a 202 while the read model is behind `minVersion`;
@@ -69,15 +72,20 @@ export async function answerView<T extends { version: number }>(
   notFound: string,
   minVersion: number | undefined,
   read: (fresh: boolean) => Promise<ViewRead<T>>,
-): Promise<T | NotYetVisible> {
-  const { view, cached, behind } = await readAtLeast(read, minVersion);
-  if (behind) {
+): Promise<ViewAnswer<T>> {
+  const answer = await readAtLeast(read, minVersion);
+  if (answer.behind) {
     reply.status(202);
-    return behind;
+    return answer.behind;
   }
-  if (!view) throw new NotFoundException(notFound);
-  reply.header('etag', etag(view.version)).header('x-cache', cached ? 'hit' : 'miss');
-  return view;
+  if (answer.entry) {
+    // The cache's JSON is what serializing the view would send (a string is sent as it is).
+    reply.header('etag', etag(answer.entry.version)).header('x-cache', 'hit').type('application/json; charset=utf-8');
+    return answer.entry.json;
+  }
+  if (!answer.view) throw new NotFoundException(notFound);
+  reply.header('etag', etag(answer.view.version)).header('x-cache', answer.cached ? 'hit' : 'miss');
+  return answer.view;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHttpApp } from '@causeway/service-runtime';
+import { createHttpApp, ServiceLifecycle } from '@causeway/service-runtime';
 import { adminQuery, freePort, TcpProxy, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -80,6 +80,19 @@ describe('user-service readiness (real PostgreSQL and Kafka, a Redis of its own)
 
     await redis.start();
     await waitFor('readiness to turn true again', async () => (await readiness()).status === 200, { timeoutMs: 15_000 });
+  });
+
+  it('is not ready while its Kafka consumer is stopped after a crash, until a new one runs', async () => {
+    // What bootstrapService's consumer hooks record (EventConsumer onCrashed / onRecovered).
+    const lifecycle = app.get(ServiceLifecycle);
+    lifecycle.consumerDown = 'The group coordinator is not available';
+    try {
+      const down = await readiness();
+      expect(down).toMatchObject({ status: 503, body: { details: { kafka: { status: 'up' }, consumer: { status: 'down', message: 'stopped, restarting: The group coordinator is not available' } } } });
+    } finally {
+      lifecycle.consumerDown = undefined;
+    }
+    expect(await readiness()).toMatchObject({ status: 200, body: { details: { consumer: { status: 'up' } } } });
   });
 });
 

@@ -17,7 +17,7 @@ describe('deploy/observability', () => {
 
   it('alert rules are valid YAML, each with an expression, severity and summary, over exposed metrics only', () => {
     const rules = (parse(readFileSync(join(dir, 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string; labels: { severity: string }; annotations: { summary: string } }> }> }).groups.flatMap((g) => g.rules);
-    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['CausewayOutboxStalled', 'CausewayConsumerLagHigh', 'CausewayDeadLetters', 'CausewayHttpErrorRate']));
+    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining(['CausewayOutboxStalled', 'CausewayConsumerLagHigh', 'CausewayConsumerCrashed', 'CausewayDeadLetters', 'CausewayHttpErrorRate']));
     for (const rule of rules) {
       expect(rule).toMatchObject({ expr: expect.any(String), labels: { severity: expect.stringMatching(/^(warning|critical)$/) }, annotations: { summary: expect.any(String) } });
       expect({ alert: rule.alert, missing: referenced(rule.expr).filter((name) => !exposed.has(name)) }).toEqual({ alert: rule.alert, missing: [] });

@@ -16,6 +16,7 @@ export const metrics = {
   eventsPublished: new Counter({ name: 'causeway_events_published_total', help: 'Outbox rows published to Kafka and acknowledged', registers: [registry] }),
   eventsConsumed: new Counter({ name: 'causeway_events_consumed_total', help: 'Integration events handled by this service’s consumer, by type', labelNames: ['event_type'], registers: [registry] }),
   consumerSeconds: new Histogram({ name: 'causeway_consumer_handle_seconds', help: 'Time to handle one consumed event, inbox transaction included', labelNames: ['event_type'], buckets: latency, registers: [registry] }),
+  consumerCrashes: new Counter({ name: 'causeway_consumer_crashes_total', help: 'Times the Kafka consumer stopped on an error kafkajs does not retry, each followed by a restart', registers: [registry] }),
   consumerErrors: new Counter({ name: 'causeway_consumer_errors_total', help: 'Failed attempts to handle a consumed event (each retry counts)', labelNames: ['error_type'], registers: [registry] }),
   deadLettered: new Counter({ name: 'causeway_dead_lettered_total', help: 'Messages copied to a dead-letter topic', labelNames: ['topic'], registers: [registry] }),
   eventsProjected: new Counter({ name: 'causeway_events_projected_total', help: 'Events applied to a read model, by projection', labelNames: ['projection'], registers: [registry] }),

@@ -20,6 +20,8 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
   private relay: OutboxRelay | undefined;
   private runner: ProjectionRunner | undefined;
   migrated = false;
+  /** Why the Kafka consumer is not running, between a crash and the restart that brings it back. */
+  consumerDown: string | undefined;
 
   constructor(
     @Inject(SERVICE) private readonly service: ServiceDefinition,

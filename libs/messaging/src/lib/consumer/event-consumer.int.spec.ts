@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { Pool } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
 import { EventConsumer, MAX_SHARED_TRANSACTION, type EventConsumerOptions, type EventHandlerFn } from './event-consumer';
@@ -229,6 +229,38 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     expect(undecodable.headers['dlq-error-type']).toBe('InvalidEventPayloadError');
     expect(undecodable.headers['dlq-error']).toMatch(/email/);
     expect(undecodable.headers['dlq-attempts']).toBe('1');
+  });
+
+  it('starts a new consumer after a crash kafkajs gives up on (a dead letter its topic refuses), until one runs: the event is dead-lettered once the topic takes it, and the partition flows on', async () => {
+    const dlqSize = (bytes: number) =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: deadLetterTopic(topic), configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }] });
+    await dlqSize(1_024);
+    const poison = userCreated('poison@example.com');
+    const after = userCreated();
+    // The padding makes the dead letter larger than its topic accepts now: MESSAGE_TOO_LARGE, which
+    // kafkajs does not retry; its consumer stops for good.
+    const padded = { ...toKafkaMessage(poison), headers: { ...toKafkaMessage(poison).headers, padding: 'x'.repeat(4_000) } };
+    await producer.send({ topic, acks: -1, messages: [padded, { ...toKafkaMessage(after), key: poison.aggregateId }] });
+    const crashes: Array<{ error: string; delay: number }> = [];
+    let recoveries = 0;
+    await startConsumer(
+      async (event, context) => {
+        if (event.eventId === poison.eventId) throw new Error('poison');
+        await recordEffect(event, context);
+      },
+      { maxAttempts: 1, onCrashed: (error, delay) => crashes.push({ error: (error as Error).message, delay }), onRecovered: () => recoveries++ },
+    );
+    await waitFor('the consumer to crash on the refused dead letter', () => crashes.length >= 1, { timeoutMs: 20_000 });
+    expect(crashes[0]).toEqual({ error: expect.stringMatching(/larger than the max message size/), delay: 1_000 });
+    expect(await effects(after.eventId)).toBe(0); // behind the poison, in its partition
+
+    await dlqSize(1_048_588);
+    await waitFor('a new consumer to dead-letter the poison and handle the event after it', async () => (await effects(after.eventId)) === 1, { timeoutMs: 30_000 });
+    expect(await deadLettered()).toBe(1);
+    expect(recoveries).toBeGreaterThanOrEqual(1);
+    // Each crash before the topic took the dead letter was restarted later than the one before.
+    expect(crashes.map((c) => c.delay)).toEqual(crashes.map((_, i) => Math.min(1_000 * 2 ** i, 30_000)));
+    expect(await effects()).toBe(1);
   });
 
   it('waits out a database outage without counting it as attempts: nothing dead-lettered, every event handled once when it is back', async () => {

@@ -72,6 +72,14 @@ export interface EventConsumerOptions {
   /** Runs each handler call, e.g. inside the event's correlation context so its log lines carry it. */
   around?: <T>(event: CatalogEvent, work: () => Promise<T>) => Promise<T>;
   onError?: (error: unknown) => void;
+  /**
+   * kafkajs restarts its consumer after an error it deems retriable and stops it for good after
+   * any other (the coordinator refusing the group, a dead letter larger than its topic accepts…).
+   * This consumer then starts a new one, after a delay doubling from 1 s to 30 s, until one runs:
+   * each such crash is reported here, with the delay, and `onRecovered` once a new one runs.
+   */
+  onCrashed?: (error: unknown, restartInMs: number) => void;
+  onRecovered?: () => void;
 }
 
 export interface DeadLetterInfo {
@@ -95,6 +103,9 @@ export const DeadLetterHeaders = {
 } as const;
 
 class HandlerTimeoutError extends Error {}
+
+const RESTART_BACKOFF_MS = 1_000;
+const MAX_RESTART_BACKOFF_MS = 30_000;
 
 /** A message of a fetched batch, decoded (or not) and matched to this service's handler (if any). */
 interface Delivery {
@@ -142,6 +153,11 @@ export class EventConsumer {
   private pruning: Promise<unknown> | undefined;
   private stopping = false;
   private readonly batches = new Set<Promise<void>>();
+  /** Restarts after crashes kafkajs does not restart from; reset by a run that lasts. */
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private runningSince = 0;
+  private closed = true;
 
   constructor(
     private readonly kafka: Kafka,
@@ -157,18 +173,9 @@ export class EventConsumer {
   }
 
   async start(): Promise<void> {
+    this.closed = false;
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await this.producer.connect();
-    this.consumer = this.kafka.consumer({
-      groupId: this.options.groupId,
-      allowAutoTopicCreation: false,
-      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 100,
-      ...(this.options.sessionTimeoutMs ? { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 5) } : {}),
-    });
-    await this.consumer.connect();
-    // Hand over what is done before the group moves partitions, so less is redelivered.
-    this.consumer.on(this.consumer.events.REBALANCING, () => void this.commitProgress());
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
     this.commitTimer = setInterval(() => void this.commitProgress(), this.options.commitIntervalMs ?? 1_000);
     if (this.options.inboxRetentionMs !== undefined) {
       this.pruneTimer = setInterval(() => {
@@ -177,7 +184,26 @@ export class EventConsumer {
           .finally(() => (this.pruning = undefined));
       }, INBOX_PRUNE_INTERVAL_MS);
     }
-    await this.consumer.run({
+    await this.run();
+  }
+
+  /** A kafkajs consumer of the group, subscribed and running. */
+  private async run(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 100,
+      ...(this.options.sessionTimeoutMs ? { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 5) } : {}),
+    });
+    this.consumer = consumer;
+    await consumer.connect();
+    // Hand over what is done before the group moves partitions, so less is redelivered.
+    consumer.on(consumer.events.REBALANCING, () => void this.commitProgress());
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart && consumer === this.consumer) this.restartAfter(payload.error);
+    });
+    await consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.workerThreads,
@@ -187,9 +213,36 @@ export class EventConsumer {
         return batch.finally(() => this.batches.delete(batch));
       },
     });
+    this.runningSince = Date.now();
+  }
+
+  /**
+   * After a crash kafkajs does not restart from (it has disconnected that consumer), a new
+   * consumer of the group, later: what it had not committed is delivered to the new one (the
+   * inbox absorbs what was handled). Until one runs, each failed start is a crash too.
+   */
+  private restartAfter(error: unknown): void {
+    if (this.closed) return;
+    // A run that lasted longer than the longest delay ends a series of crashes.
+    if (this.runningSince > 0 && Date.now() - this.runningSince > MAX_RESTART_BACKOFF_MS) this.restarts = 0;
+    this.runningSince = 0;
+    const delay = Math.min(RESTART_BACKOFF_MS * 2 ** this.restarts++, MAX_RESTART_BACKOFF_MS);
+    this.options.onCrashed?.(error, delay);
+    this.restartTimer = setTimeout(() => {
+      if (this.closed) return;
+      this.run().then(
+        () => this.options.onRecovered?.(),
+        (failed: unknown) => {
+          void this.consumer?.disconnect().catch(() => undefined);
+          this.restartAfter(failed);
+        },
+      );
+    }, delay);
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.restartTimer);
     clearInterval(this.commitTimer);
     clearInterval(this.pruneTimer);
     // Finish the message under way in each partition, and commit, while still in the group.

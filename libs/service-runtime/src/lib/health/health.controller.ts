@@ -17,8 +17,8 @@ function withTimeout(check: () => Promise<unknown>): Promise<unknown> {
 
 /**
  * Liveness: the process answers. Readiness (@nestjs/terminus): its database, cache and broker
- * answer now, and it has migrated; asked afresh on every probe, so it turns false when one goes
- * away and true again when it is back, without a restart.
+ * answer now, it has migrated, and its Kafka consumer runs; asked afresh on every probe, so it
+ * turns false when one goes away and true again when it is back, without a restart.
  */
 @ApiExcludeController()
 @Controller('health')
@@ -48,6 +48,9 @@ export class HealthController {
         () => this.indicate('postgres', () => this.pool.query('SELECT 1')),
         () => this.indicate('redis', () => this.redis.ping()),
         () => this.indicate('kafka', () => this.kafkaAnswers()),
+        () => this.indicate('consumer', async () => {
+          if (this.lifecycle.consumerDown) throw new Error(`stopped, restarting: ${this.lifecycle.consumerDown}`);
+        }),
       ]);
     } catch (error) {
       const report = (error as { response?: HealthCheckResult }).response;

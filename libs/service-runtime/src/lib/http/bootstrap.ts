@@ -12,6 +12,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { DestinationStream } from 'pino';
 import { ACTOR_HEADER, CORRELATION_HEADER, currentContext, runWithContext } from '../request-context';
 import type { ServiceDefinition } from '../service-definition';
+import { ServiceLifecycle } from '../service-lifecycle';
 import { prefixedTopicOf } from '../service-runtime.module';
 import { KAFKA, PG_POOL } from '../tokens';
 import { ErrorFilter } from './error.filter';
@@ -95,6 +96,7 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
   const app = await createHttpApp(rootModule, settings, { name: service.name });
   const groupId = `${settings.kafka.group_prefix}${service.consumerGroup}`;
   const consumerLog = new Logger('EventConsumer');
+  const lifecycle = app.get(ServiceLifecycle);
   serveOpenApi(app, service.name, '/openapi.json');
   app.connectMicroservice(
     {
@@ -119,6 +121,15 @@ export async function bootstrapService(rootModule: Type<unknown> | DynamicModule
         },
         // Handlers run in the event's correlation: their log lines and any HTTP call carry it.
         around: (event, work) => runWithContext({ correlationId: event.metadata.correlationId, actor: service.name }, work),
+        onCrashed: (error, restartInMs) => {
+          metrics.consumerCrashes.inc();
+          lifecycle.consumerDown = error instanceof Error ? error.message : String(error);
+          consumerLog.error(`consumer stopped: ${lifecycle.consumerDown}; a new one starts in ${restartInMs} ms`);
+        },
+        onRecovered: () => {
+          lifecycle.consumerDown = undefined;
+          consumerLog.log('consumer running again');
+        },
         onDeadLettered: (info) => {
           metrics.deadLettered.inc({ topic: info.topic });
           consumerLog.error({ msg: 'event dead-lettered', ...info });

@@ -11,7 +11,7 @@ import { ServiceProxy } from './service-proxy';
  *
  * Fastify routes rather than a Nest controller: a proxied request has no parameters to pipe,
  * nothing to guard or intercept, and Nest's router would wrap it in async calls that on Node 20
- * each pay the async context's promise hooks — ~10% of the gateway's CPU per request
+ * each pay the async context's promise hooks: ~8% of the gateway's CPU per request
  * (bench/RESULTS.md, 2026-11-29 sixth session).
  */
 @Injectable()

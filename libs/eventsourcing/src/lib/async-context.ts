@@ -7,7 +7,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
  * for the whole process, the tracer's own when tracing is on.
  *
  * Why one: on Node 20 every AsyncLocalStorage a process has entered adds a hook call to every
- * promise created from then on, in all code. Each one cost ~15% of the CPU of a cached GET
+ * promise created from then on, in all code: a second one cost a cached GET 5–15% of its CPU
  * (bench/RESULTS.md, 2026-11-29 sixth session).
  */
 

@@ -211,7 +211,7 @@ function entryOf(stored: string): CachedEntry | undefined {
 
 /**
  * A hit whose view is parsed only if someone reads it: an HTTP answer sends the entry's JSON as
- * is (answerView), and parsing it to serialize it again cost a cached GET ~10% of its CPU.
+ * is (answerView), and parsing it to serialize it again cost a cached GET 5–10% of its CPU.
  */
 function hitOf<T>(entry: CachedEntry): ViewRead<T> {
   let view: T | undefined;

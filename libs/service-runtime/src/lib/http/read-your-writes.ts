@@ -34,9 +34,9 @@ function parseViewRequest(params: { id?: unknown }, query: { minVersion?: unknow
  * The `:id` and `?minVersion=` of a GET of one view, checked in one step (400 naming each bad
  * field). One custom parameter rather than `@Param('id', ParseUUIDPipe)` and a piped
  * `@Query('minVersion')`: Nest runs every piped parameter through a chain of async calls, each
- * of which on Node 20 pays the async context's promise hooks; the two cost ~15% of a cached GET
- * (bench/RESULTS.md, 2026-11-29 sixth session). The global ValidationPipe leaves a custom
- * parameter alone, as it left those two primitives.
+ * of which on Node 20 pays the async context's promise hooks; the second chain cost a cached
+ * GET ~5% of its CPU (bench/RESULTS.md, 2026-11-29 sixth session). The global ValidationPipe
+ * leaves a custom parameter alone, as it left those two primitives.
  */
 export const ViewRequest = createParamDecorator((_: unknown, context: ExecutionContext): ViewRequest => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();

@@ -160,6 +160,11 @@ describe('notification-service (real PostgreSQL, Kafka, Redis)', () => {
     const hits = svc.app.get(QueryCache).stats.hits;
     expect((await svc.http(`/notifications/${id}`)).headers['x-cache']).toBe('hit');
     expect(svc.app.get(QueryCache).stats.hits).toBe(hits + 1);
+    // Read-your-writes as on the other services' views: reached → 200; ahead → an honest 202.
+    expect((await svc.http(`/notifications/${id}?minVersion=1`)).statusCode).toBe(200);
+    const ahead = await svc.http(`/notifications/${id}?minVersion=2`);
+    expect(ahead.statusCode).toBe(202);
+    expect(ahead.json()).toMatchObject({ details: { currentVersion: 1, minVersion: 2 } });
   });
 
   it('the same event delivered twice → one delivery, one event; even with its inbox row gone, the v5 id sends nothing new', async () => {

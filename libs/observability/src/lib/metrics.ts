@@ -36,6 +36,7 @@ export const scrapeGaugeNames = {
   projectionLagEvents: 'causeway_projection_lag_events',
   projectionLagSeconds: 'causeway_projection_lag_seconds',
   consumerLag: 'causeway_consumer_lag',
+  preparedTransactionAge: 'causeway_prepared_transaction_oldest_age_seconds',
 } as const;
 
 /** A gauge whose value is read when Prometheus scrapes (a database or broker query), not kept up to date. */

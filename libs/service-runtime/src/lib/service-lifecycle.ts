@@ -70,7 +70,9 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
   /**
    * Read at scrape time from the database: the outbox backlog and the age of its oldest row, and
    * how far each projection is behind the event log, in events and in seconds (the age of the
-   * oldest event it has not applied yet; 0 when it is caught up).
+   * oldest event it has not applied yet; 0 when it is caught up), and the age of the oldest
+   * prepared (two-phase) transaction in the database: one left behind holds every projection of
+   * the database back until it is committed or rolled back, and no session shows it.
    */
   private registerLagGauges(): void {
     const s = this.service.schema;
@@ -80,6 +82,10 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
     });
     scrapeGauge(scrapeGaugeNames.outboxOldestAge, 'Age of the oldest unpublished outbox row (0 when none)', [], async (set) => {
       const { rows } = await this.pool.query<{ age: number }>(`SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS age FROM ${s}.outbox WHERE published_at IS NULL`);
+      set({}, rows[0].age);
+    });
+    scrapeGauge(scrapeGaugeNames.preparedTransactionAge, 'Age of the oldest prepared transaction in the service’s database (0 when none)', [], async (set) => {
+      const { rows } = await this.pool.query<{ age: number }>(`SELECT coalesce(extract(epoch FROM now() - min(prepared)), 0)::float8 AS age FROM pg_prepared_xacts WHERE database = current_database()`);
       set({}, rows[0].age);
     });
     if (this.projections.length === 0) return;

@@ -1,9 +1,9 @@
-import { createHttpApp, ServiceLifecycle } from '@causeway/service-runtime';
+import { ServiceLifecycle } from '@causeway/service-runtime';
 import { adminQuery, freePort, TcpProxy, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
-import { AppModule } from '../src/app.module';
+import { startUserService } from './start-user-service';
 
 /** A Redis server of this test's own, so stopping it touches nobody else. */
 class OwnRedis {
@@ -45,9 +45,7 @@ describe('user-service readiness (real PostgreSQL and Kafka, a Redis of its own)
     await redis.start();
     const base = testSettings();
     const settings = { ...base, redis: { ...base.redis, url: `redis://127.0.0.1:${redis.port}` } };
-    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startUserService(schema, settings);
   });
 
   afterAll(async () => {
@@ -110,9 +108,7 @@ describe('user-service through a PostgreSQL outage (real PostgreSQL behind a pro
     const base = testSettings();
     proxy = await TcpProxy.to(base.event_store.database_url, 5432);
     const settings = { ...base, event_store: { ...base.event_store, database_url: proxy.url(base.event_store.database_url), pool_timeout: 500 } };
-    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startUserService(schema, settings);
   });
 
   afterAll(async () => {

@@ -1,11 +1,11 @@
-import { createHttpApp, EVENT_STORE, QueryCache } from '@causeway/service-runtime';
+import { EVENT_STORE, QueryCache } from '@causeway/service-runtime';
 import { parsePrometheus, sampleValue, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import type { PostgresEventStore } from '@causeway/eventsourcing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { AppModule } from '../src/app.module';
+import { startUserService } from './start-user-service';
 
 /**
  * The user-service in-process against real PostgreSQL, Kafka and Redis, in a schema of its own:
@@ -33,9 +33,7 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
       },
     });
     await waitFor('the reader to be assigned partitions', async () => (await kafka.admin().describeGroups([])).groups !== undefined);
-    app = await createHttpApp(AppModule.register({ schema, settings }), settings);
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    app = await startUserService(schema, settings);
   });
 
   afterAll(async () => {

@@ -26,6 +26,12 @@ export interface AppendRequest {
   transaction?: unknown;
 }
 
+/** An append of one event, inside a caller's transaction (see EventStore.stage). */
+export interface StagedAppend extends AppendRequest {
+  events: readonly [NewEvent];
+  transaction: unknown;
+}
+
 export interface AppendResult {
   /** The aggregate's version after the append. */
   version: number;
@@ -98,6 +104,16 @@ export interface AggregateHistory {
  */
 export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>;
+  /**
+   * Appends `request` in its transaction, as if now, but without a round trip of its own: its
+   * events are written in the same statement as the transaction's next append, or just before
+   * the transaction commits if none follows; a rollback drops them. For records about the work
+   * that follows, such as a command's audit record: staged before the command's own append,
+   * they cost nothing more. Each staged request is one event; a conflict of one surfaces from
+   * the append or commit that writes it. Where the transaction's commit cannot be observed (or
+   * an adapter has no round trips to save), the request is appended at once.
+   */
+  stage(request: StagedAppend): Promise<void>;
   /** Events of one aggregate with version > afterVersion, oldest first, upcast to current schemas. */
   readStream(aggregateId: string, afterVersion?: number, transaction?: unknown): Promise<StoredEvent[]>;
   /**

@@ -1,5 +1,5 @@
 import { ConcurrencyConflictError } from './errors';
-import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, ReadAllResult, Snapshot, SnapshotKind, StoredEvent } from './event-store.port';
+import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, ReadAllResult, Snapshot, SnapshotKind, StagedAppend, StoredEvent } from './event-store.port';
 
 /**
  * The EventStore for unit tests: same contract as PostgresEventStore (one shared test suite
@@ -39,6 +39,11 @@ export class InMemoryEventStore implements EventStore {
     this.streams.set(aggregateId, [...stream, ...stored]);
     this.log.push(...stored);
     return { version: expectedVersion + stored.length, positions: stored.map((e) => e.position), duplicate: false };
+  }
+
+  /** No round trips to save here: appended at once. */
+  async stage(request: StagedAppend): Promise<void> {
+    await this.append(request);
   }
 
   async readStream(aggregateId: string, afterVersion = 0): Promise<StoredEvent[]> {

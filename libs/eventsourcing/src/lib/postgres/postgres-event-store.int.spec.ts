@@ -9,7 +9,7 @@ import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
 import { migrateEventStore } from './event-store.migrations';
 import { appendChannel } from './append-notifier';
 import { PostgresEventStore } from './postgres-event-store';
-import { begin, commit, inTransaction } from './transaction';
+import { begin, commit, inTransaction, rollback } from './transaction';
 
 describeEventStoreContract('PostgreSQL', async (schemas) => {
   const db = await createTestDatabase('es_contract');
@@ -137,6 +137,121 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 1, events: [noted('d'), noted('e')], transaction: tx });
     });
     expect((await store.readStream(id)).map((e) => e.data['text'])).toEqual(['a', 'd', 'e']);
+  });
+
+  describe('stage', () => {
+    const staged = (transaction: PoolClient, text: string, publish = true) =>
+      ({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted(text)] as [ReturnType<typeof noted>], publish, transaction });
+    const textsOf = async (...ids: string[]) => Promise.all(ids.map(async (id) => (await store.readStream(id)).map((e) => e.data['text'])));
+    const outboxOf = async (...ids: string[]) =>
+      (await db.pool.query(`SELECT aggregate_id, version FROM ${db.schema}.outbox WHERE aggregate_id = ANY($1::uuid[]) ORDER BY id`, [ids])).rows.map((r) => ids.indexOf(r.aggregate_id));
+    /** The statements `client` sends while `work` runs. */
+    const statementsDuring = async (client: PoolClient, work: () => Promise<unknown>) => {
+      const query = client.query;
+      let sent = 0;
+      client.query = ((...args: Parameters<PoolClient['query']>) => (sent++, query.apply(client, args))) as PoolClient['query'];
+      try {
+        await work();
+      } finally {
+        client.query = query;
+      }
+      return sent;
+    };
+
+    it('writes staged appends in the statement of the transaction’s next append, one round trip for all', async () => {
+      const main = randomUUID();
+      const tx = await db.pool.connect();
+      const first = staged(tx, 'staged 1');
+      const second = staged(tx, 'staged 2, not published', false);
+      try {
+        await begin(tx);
+        expect(await statementsDuring(tx, () => Promise.all([store.stage(first), store.stage(second)]))).toBe(0);
+        let result: Awaited<ReturnType<PostgresEventStore['append']>> | undefined;
+        const sent = await statementsDuring(tx, async () => (result = await store.append({ aggregateId: main, aggregateType: 'Note', expectedVersion: 0, events: [noted('main')], transaction: tx })));
+        expect(sent).toBe(1);
+        expect(result).toEqual({ version: 1, duplicate: false, positions: [expect.any(BigInt)] });
+        // Nothing is left to write at commit.
+        expect(await statementsDuring(tx, () => commit(tx))).toBe(1);
+      } finally {
+        tx.release();
+      }
+      expect(await textsOf(first.aggregateId, second.aggregateId, main)).toEqual([['staged 1'], ['staged 2, not published'], ['main']]);
+      // Outbox rows in staging order, this append last; none for the unpublished one.
+      expect(await outboxOf(first.aggregateId, second.aggregateId, main)).toEqual([0, 2]);
+    });
+
+    it('writes staged appends on their own before an append they cannot share a statement with', async () => {
+      const main = randomUUID();
+      let first: ReturnType<typeof staged> | undefined;
+      await inTransaction(db.pool, async (tx) => {
+        first = staged(tx, 'staged');
+        await store.stage(first);
+        // The staged one, then this append as always: SAVEPOINT, INSERT, RELEASE.
+        expect(await statementsDuring(tx, () => store.append({ aggregateId: main, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')], transaction: tx }))).toBe(4);
+      });
+      expect(await textsOf(first!.aggregateId, main)).toEqual([['staged'], ['a', 'b']]);
+    });
+
+    it('keeps the transaction usable when the append a staged one rides with conflicts: the staged one stays written, as if appended when staged', async () => {
+      const taken = randomUUID();
+      await store.append({ aggregateId: taken, aggregateType: 'Note', expectedVersion: 0, events: [noted('first')] });
+      let rider: ReturnType<typeof staged> | undefined;
+      await inTransaction(db.pool, async (tx) => {
+        rider = staged(tx, 'rider');
+        await store.stage(rider);
+        await expect(store.append({ aggregateId: taken, aggregateType: 'Note', expectedVersion: 0, events: [noted('late')], transaction: tx })).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      });
+      expect(await textsOf(rider!.aggregateId, taken)).toEqual([['rider'], ['first']]);
+    });
+
+    it('writes what no append took along just before the commit; a rollback drops it, also from the connection’s next transaction', async () => {
+      const client = await db.pool.connect();
+      try {
+        await begin(client);
+        const kept = staged(client, 'kept');
+        await store.stage(kept);
+        await commit(client);
+        expect(await textsOf(kept.aggregateId)).toEqual([['kept']]);
+
+        await begin(client);
+        const dropped = staged(client, 'dropped');
+        await store.stage(dropped);
+        await rollback(client);
+        await begin(client);
+        const next = staged(client, 'next');
+        await store.stage(next);
+        await commit(client);
+        expect(await textsOf(dropped.aggregateId, next.aggregateId)).toEqual([[], ['next']]);
+      } finally {
+        client.release();
+      }
+    });
+
+    it('fails the commit when a staged append conflicts there, and rejects a bad payload when staged', async () => {
+      const taken = randomUUID();
+      await store.append({ aggregateId: taken, aggregateType: 'Note', expectedVersion: 0, events: [noted('first')] });
+      await expect(
+        inTransaction(db.pool, async (tx) => {
+          await expect(store.stage({ ...staged(tx, 'x'), events: [{ ...noted('x'), data: { text: 42 } }] })).rejects.toThrow();
+          await store.stage({ ...staged(tx, 'late'), aggregateId: taken });
+        }),
+      ).rejects.toBeInstanceOf(ConcurrencyConflictError);
+      expect(await textsOf(taken)).toEqual([['first']]);
+    });
+
+    it('appends at once in a transaction whose commit it cannot observe', async () => {
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        const request = staged(client, 'at once');
+        await store.stage(request);
+        expect((await store.readStream(request.aggregateId, 0, client)).map((e) => e.data['text'])).toEqual(['at once']);
+        await client.query('COMMIT');
+        expect(await textsOf(request.aggregateId)).toEqual([['at once']]);
+      } finally {
+        client.release();
+      }
+    });
   });
 
   it('never lets a reader tailing by position skip an event whose transaction commits late', async () => {

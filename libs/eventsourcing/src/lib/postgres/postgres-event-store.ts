@@ -1,10 +1,10 @@
 import type { Pool, PoolClient } from 'pg';
 import { ConcurrencyConflictError } from '../errors';
-import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, SnapshotKind, StoredEvent } from '../event-store.port';
+import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, SnapshotKind, StagedAppend, StoredEvent } from '../event-store.port';
 import { AppendNotifier, appendChannel } from './append-notifier';
 import { preparedStatement, type PreparedStatement } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
-import { afterCommit } from './transaction';
+import { afterCommit, beforeCommit, transactionKey } from './transaction';
 
 export interface PostgresEventStoreOptions {
   schema: string;
@@ -57,6 +57,10 @@ const MAX_VERSION = 2_147_483_647;
 export class PostgresEventStore implements EventStore {
   private readonly s: string;
   private readonly statements: Record<'one' | 'oneInTransaction' | 'many', Record<'publish' | 'store', PreparedStatement>>;
+  /** One event to each of several streams (a staged append and the append it rides with). */
+  private readonly streamsStatement: PreparedStatement;
+  /** Appends staged per open transaction (keyed by `transactionKey`, so none outlives it). */
+  private readonly staged = new WeakMap<object, StagedAppend[]>();
   private readonly reads: Record<'stream' | 'aggregate' | 'all' | 'snapshot', PreparedStatement>;
   private readonly notifier: AppendNotifier;
 
@@ -109,6 +113,29 @@ export class PostgresEventStore implements EventStore {
       oneInTransaction: { publish: statement('one_tx_outbox', insertOne('ON CONFLICT DO NOTHING'), outboxOne), store: statement('one_tx', insertOne('ON CONFLICT DO NOTHING')) },
       many: { publish: statement('many_outbox', insertMany, outboxMany), store: statement('many', insertMany) },
     };
+    // One row per stream, each with its own expected version; ON CONFLICT DO NOTHING, as one
+    // row cannot be inserted in part: a stream it leaves out is explained afterwards, one by
+    // one. A NULL topic is an event not to publish.
+    this.streamsStatement = preparedStatement(
+      'append_streams',
+      `WITH inserted AS (
+         INSERT INTO ${s}.events (${columns})
+         SELECT e.aggregate_id, e.expected + 1, e.event_id, e.event_type, e.aggregate_type, e.schema_version, e.data, e.metadata, e.occurred_at
+         FROM unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])
+              WITH ORDINALITY AS e(aggregate_id, aggregate_type, expected, event_id, event_type, schema_version, data, metadata, occurred_at, ord)
+         WHERE e.expected = 0 OR EXISTS (SELECT 1 FROM ${s}.events x WHERE x.aggregate_id = e.aggregate_id AND x.version = e.expected)
+         ORDER BY e.ord
+         ON CONFLICT DO NOTHING
+         RETURNING aggregate_id, global_position, version
+       ), outboxed AS (
+         INSERT INTO ${s}.outbox (aggregate_id, version, topic)
+         SELECT i.aggregate_id, i.version, t.topic
+         FROM inserted i JOIN unnest($1::uuid[], $10::text[]) AS t(aggregate_id, topic) ON t.aggregate_id = i.aggregate_id
+         WHERE t.topic IS NOT NULL
+         ORDER BY i.global_position
+       )
+       SELECT aggregate_id, global_position FROM inserted`,
+    );
     const read = (name: string, text: string) => preparedStatement(`read_${name}`, text);
     // "version > x" with x unknown when the plan is made (a generic plan's parameter, or the
     // snapshot's version read in the same statement) is estimated at a third of the stream; where
@@ -159,7 +186,15 @@ export class PostgresEventStore implements EventStore {
     const db = tx ?? this.pool;
     const { aggregateId, aggregateType, expectedVersion, events } = request;
     if (events.length === 0) return { version: expectedVersion, positions: [], duplicate: false };
-    for (const event of events) this.options.schemas.validate(event.eventType, event.schemaVersion, event.data);
+    this.validate(events);
+    const staged = tx && this.takeStaged(tx);
+    if (staged) {
+      // In staging order, this append last: positions as if each had been appended when staged.
+      const together = [...staged, request as StagedAppend];
+      const oneRowPerStream = events.length === 1 && new Set(together.map((r) => r.aggregateId.toLowerCase())).size === together.length;
+      if (oneRowPerStream) return (await this.appendStreams(tx, together)).at(-1) as AppendResult;
+      await this.appendStreams(tx, staged);
+    }
     const publish = request.publish ?? true;
     const single = events.length === 1;
     const statement = this.statements[single ? (tx ? 'oneInTransaction' : 'one') : 'many'][publish ? 'publish' : 'store'];
@@ -195,6 +230,72 @@ export class PostgresEventStore implements EventStore {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     }
     return this.explainRejectedAppend(db, request);
+  }
+
+  async stage(request: StagedAppend): Promise<void> {
+    const tx = request.transaction as PoolClient;
+    // Checked now: a bad payload fails where it was made, not in a later append.
+    this.validate(request.events);
+    const key = transactionKey(tx);
+    if (!key) {
+      await this.append(request);
+      return;
+    }
+    const staged = this.staged.get(key);
+    if (staged) {
+      staged.push(request);
+      return;
+    }
+    this.staged.set(key, [request]);
+    // Whatever no append took along by then is written just before the commit.
+    beforeCommit(tx, async () => {
+      const left = this.takeStaged(tx);
+      if (left) await this.appendStreams(tx, left);
+    });
+  }
+
+  private takeStaged(tx: PoolClient): StagedAppend[] | undefined {
+    const key = transactionKey(tx);
+    const staged = key && this.staged.get(key);
+    if (!key || !staged?.length) return undefined;
+    this.staged.delete(key);
+    return staged;
+  }
+
+  /**
+   * One event to each of `requests`' streams (distinct), in one statement inside `tx`. A stream
+   * it left out is explained like any rejected append: a repeat (a no-op) or a conflict (thrown).
+   */
+  private async appendStreams(tx: PoolClient, requests: readonly StagedAppend[]): Promise<AppendResult[]> {
+    const now = new Date().toISOString();
+    const column = <T>(pick: (r: StagedAppend, e: NewEvent) => T) => requests.map((r) => pick(r, r.events[0]));
+    const values = [
+      column((r) => r.aggregateId),
+      column((r) => r.aggregateType),
+      column((r) => r.expectedVersion),
+      column((_, e) => e.eventId),
+      column((_, e) => e.eventType),
+      column((_, e) => e.schemaVersion),
+      column((_, e) => JSON.stringify(e.data)),
+      column((_, e) => JSON.stringify(e.metadata)),
+      column((_, e) => e.timestamp ?? now),
+      column((r, e) => ((r.publish ?? true) ? this.options.schemas.topic(e.eventType) : null)),
+    ];
+    const { rows } = await tx.query<{ aggregate_id: string; global_position: string }>({ ...this.streamsStatement, values });
+    const positions = new Map(rows.map((r) => [r.aggregate_id, BigInt(r.global_position)]));
+    const positionOf = (request: StagedAppend) => positions.get(request.aggregateId.toLowerCase());
+    // Announced before a conflict is thrown: a caller may catch it and commit the rest.
+    if (rows.length > 0) await this.whenCommitted(tx, requests.filter((r) => positionOf(r) !== undefined).map((r) => r.events[0]));
+    const results: AppendResult[] = [];
+    for (const request of requests) {
+      const position = positionOf(request);
+      results.push(position === undefined ? await this.explainRejectedAppend(tx, request) : { version: request.expectedVersion + 1, positions: [position], duplicate: false });
+    }
+    return results;
+  }
+
+  private validate(events: readonly NewEvent[]): void {
+    for (const event of events) this.options.schemas.validate(event.eventType, event.schemaVersion, event.data);
   }
 
   /**

@@ -2,10 +2,15 @@ import type { PoolClient } from 'pg';
 import { whileHolding } from './connection-guard';
 
 /**
- * Work to run once a transaction has committed, per open transaction. Only transactions opened
- * with `begin` are tracked: for any other, `afterCommit` says so and the caller must act inside.
+ * Work to run just before and just after a transaction commits, per open transaction. Only
+ * transactions opened with `begin` are tracked: for any other, `beforeCommit` and `afterCommit`
+ * say so and the caller must act at once.
  */
-const afterCommitHooks = new WeakMap<PoolClient, Array<() => void>>();
+interface CommitHooks {
+  before: Array<() => Promise<void>>;
+  after: Array<() => void>;
+}
+const commitHooks = new WeakMap<PoolClient, CommitHooks>();
 
 export interface BeginOptions {
   /** SET LOCAL statement_timeout: a statement of this transaction running longer is cancelled. */
@@ -13,27 +18,52 @@ export interface BeginOptions {
 }
 
 /**
- * BEGIN on `client`, tracked so that work inside it can defer side effects to after COMMIT.
- * A statement timeout is set in the same round trip (one simple-protocol query string).
+ * BEGIN on `client`, tracked so that work inside it can defer writes to just before COMMIT and
+ * side effects to after it. A statement timeout is set in the same round trip (one
+ * simple-protocol query string).
  */
 export async function begin(client: PoolClient, options: BeginOptions = {}): Promise<void> {
   const timeout = options.statementTimeoutMs === undefined ? '' : `; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.statementTimeoutMs))}`;
   await client.query(`BEGIN${timeout}`);
-  afterCommitHooks.set(client, []);
+  commitHooks.set(client, { before: [], after: [] });
 }
 
-/** COMMIT, then the hooks registered meanwhile (never when the commit fails). */
+/**
+ * The before-commit hooks (in order; one that throws fails the commit, and the caller rolls
+ * back), COMMIT, then the after-commit hooks (never when the commit fails).
+ */
 export async function commit(client: PoolClient): Promise<void> {
-  const hooks = afterCommitHooks.get(client) ?? [];
-  afterCommitHooks.delete(client);
+  const hooks = commitHooks.get(client);
+  // A hook may register another (a write deferred by a write): run until none is left.
+  while (hooks?.before.length) await hooks.before.shift()?.();
+  commitHooks.delete(client);
   await client.query('COMMIT');
-  for (const hook of hooks) hook();
+  for (const hook of hooks?.after ?? []) hook();
 }
 
 /** ROLLBACK; the hooks registered meanwhile are dropped. */
 export async function rollback(client: PoolClient): Promise<void> {
-  afterCommitHooks.delete(client);
+  commitHooks.delete(client);
   await client.query('ROLLBACK');
+}
+
+/**
+ * An object unique to the transaction `begin` opened on `client`, to key state that must not
+ * outlive it (the client goes back to the pool for the next one); undefined when none is open.
+ */
+export function transactionKey(client: PoolClient): object | undefined {
+  return commitHooks.get(client);
+}
+
+/**
+ * Runs `hook` in `transaction` just before it commits. Returns false, without running it, when
+ * the transaction was not opened by `begin` (its commit cannot be observed).
+ */
+export function beforeCommit(transaction: PoolClient, hook: () => Promise<void>): boolean {
+  const hooks = commitHooks.get(transaction);
+  if (!hooks) return false;
+  hooks.before.push(hook);
+  return true;
 }
 
 /**
@@ -41,9 +71,9 @@ export async function rollback(client: PoolClient): Promise<void> {
  * transaction was not opened by `begin` (its commit cannot be observed).
  */
 export function afterCommit(transaction: PoolClient, hook: () => void): boolean {
-  const hooks = afterCommitHooks.get(transaction);
+  const hooks = commitHooks.get(transaction);
   if (!hooks) return false;
-  hooks.push(hook);
+  hooks.after.push(hook);
   return true;
 }
 

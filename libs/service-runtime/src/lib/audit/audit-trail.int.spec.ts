@@ -8,12 +8,14 @@ import { AuditTrail } from './audit-trail';
 describe('AuditTrail', () => {
   let db: TestDatabase;
   let audit: AuditTrail;
+  let store: PostgresEventStore;
 
   beforeAll(async () => {
     db = await createTestDatabase('audit_trail');
     await migrateEventStore(db.pool, { schema: db.schema, partitions: 2 });
     await db.pool.query(`CREATE TABLE ${db.schema}.effects (command_id uuid PRIMARY KEY)`);
-    audit = new AuditTrail(new PostgresEventStore(db.pool, { schema: db.schema, schemas: { ...catalogSchemas, topic: topicOf } }), 'test-service');
+    store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: { ...catalogSchemas, topic: topicOf } });
+    audit = new AuditTrail(store, 'test-service');
   });
   afterAll(() => db?.dispose());
 
@@ -25,6 +27,14 @@ describe('AuditTrail', () => {
         [commandId],
       )
     ).rows;
+  /** The command's own event: any event of the catalogue will do (this one is not looked for). */
+  const thingDone = (commandId: string) => ({
+    eventId: randomUUID(),
+    eventType: 'CommandAudited',
+    schemaVersion: 1,
+    data: { actor: 'test', command: 'Effect', outcome: 'accepted' },
+    metadata: { correlationId: commandId, causationId: randomUUID(), source: 'test-service' },
+  });
   const effectsOf = async (commandId: string) => (await db.pool.query(`SELECT 1 FROM ${db.schema}.effects WHERE command_id = $1`, [commandId])).rowCount;
 
   it('records an accepted command in the transaction that commits its effect', async () => {
@@ -53,6 +63,42 @@ describe('AuditTrail', () => {
     ).rejects.toThrow('the write after it failed');
     expect(await effectsOf(commandId)).toBe(0);
     expect(await recordsOf(commandId)).toEqual([{ outcome: 'rejected', reason: 'the write after it failed', transaction_id: expect.any(String) }]);
+  });
+
+  it('writes the record in the statement of the command’s own append when made before it', async () => {
+    const commandId = randomUUID();
+    const effect = randomUUID();
+    let sent = 0;
+    await audit.run('DoThing', effect, commandId, (recordAccepted) =>
+      inTransaction(db.pool, async (tx) => {
+        await recordAccepted(tx);
+        const query = tx.query;
+        tx.query = ((...args: Parameters<typeof tx.query>) => (sent++, query.apply(tx, args))) as typeof tx.query;
+        try {
+          await store.append({ aggregateId: effect, aggregateType: 'Thing', expectedVersion: 0, events: [thingDone(commandId)], transaction: tx });
+        } finally {
+          tx.query = query;
+        }
+      }),
+    );
+    expect(sent).toBe(1);
+    expect(await recordsOf(commandId)).toEqual([{ outcome: 'accepted', reason: null, transaction_id: expect.any(String) }]);
+  });
+
+  it('records a command accepted once it returns when the transaction with its record rolled back (a replay answered anyway)', async () => {
+    const commandId = randomUUID();
+    const answer = await audit.run('DoThing', 'target-3', commandId, async (recordAccepted) => {
+      try {
+        return await inTransaction(db.pool, async (tx) => {
+          await recordAccepted(tx);
+          throw new Error('taken by an earlier request with the same key');
+        });
+      } catch {
+        return 'the earlier answer';
+      }
+    });
+    expect(answer).toBe('the earlier answer');
+    expect(await recordsOf(commandId)).toEqual([{ outcome: 'accepted', reason: null, transaction_id: expect.any(String) }]);
   });
 
   it('records a command that did not record itself as accepted once it returns', async () => {

@@ -1,7 +1,8 @@
-import type { EventStore } from '@causeway/eventsourcing';
+import { afterCommit, type EventStore, type StagedAppend } from '@causeway/eventsourcing';
 import { metrics } from '@causeway/observability';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import { currentContext, runWithContext } from '../request-context';
 
 export interface AuditEntry {
@@ -27,10 +28,12 @@ export class AuditTrail {
   /**
    * Runs a command and records its outcome. `execute` gets `recordAccepted`, to call in the
    * transaction that commits the command's effect: the audit record then commits with it, or
-   * not at all (recorded afterwards, a crash in between would lose it). A command that never
-   * calls it is recorded as accepted once it returns. A rejection is recorded on its own (there
-   * is nothing to commit it with), and a failure to record one is logged, not thrown: the
-   * client must see the command's own error.
+   * not at all (recorded afterwards, a crash in between would lose it). Called before the
+   * command's own append, the record is written in that append's statement (EventStore.stage).
+   * A command whose record did not commit (it never called `recordAccepted`, or its transaction
+   * rolled back and it answered anyway, as a replay does) is recorded as accepted once it
+   * returns. A rejection is recorded on its own (there is nothing to commit it with), and a
+   * failure to record one is logged, not thrown: the client must see the command's own error.
    */
   async run<T>(command: string, targetId: string | undefined, commandId: string, execute: (recordAccepted: (transaction: unknown) => Promise<void>) => Promise<T>): Promise<T> {
     const started = performance.now();
@@ -40,7 +43,8 @@ export class AuditTrail {
     try {
       const result = await execute(async (transaction) => {
         await this.append(accepted, transaction);
-        recorded = true;
+        // A transaction whose commit cannot be observed has the record already.
+        if (!afterCommit(transaction as PoolClient, () => (recorded = true))) recorded = true;
       });
       timed('accepted');
       if (!recorded) await this.record(accepted);
@@ -54,7 +58,8 @@ export class AuditTrail {
 
   /**
    * With `transaction` (a reaction's consumer transaction), the audit record commits with the
-   * reaction, exactly once, and an error is thrown rather than logged.
+   * reaction, exactly once, and an error is thrown rather than logged; it is staged, to be
+   * written with the transaction's next append (so best made before the reaction's own).
    */
   async record(entry: AuditEntry, transaction?: unknown): Promise<void> {
     if (transaction) return this.append(entry, transaction);
@@ -73,13 +78,18 @@ export class AuditTrail {
   }
 
   private async append(entry: AuditEntry, transaction?: unknown): Promise<void> {
+    const request = this.requestOf(entry);
+    await (transaction ? this.store.stage({ ...request, transaction }) : this.store.append(request));
+  }
+
+  /** Each record a one-event stream of its own: it never conflicts with anything. */
+  private requestOf(entry: AuditEntry): Omit<StagedAppend, 'transaction'> {
     const context = currentContext();
     const actor = context?.actor ?? 'anonymous';
-    await this.store.append({
+    return {
       aggregateId: randomUUID(),
       aggregateType: 'Audit',
       expectedVersion: 0,
-      transaction,
       events: [
         {
           eventId: randomUUID(),
@@ -95,6 +105,6 @@ export class AuditTrail {
           metadata: { correlationId: context?.correlationId ?? entry.commandId, causationId: entry.commandId, source: this.source },
         },
       ],
-    });
+    };
   }
 }

@@ -30,8 +30,8 @@ export class SendNotificationHandler implements ICommandHandler<SendNotification
     const { subject, body } = renderTemplate(command.message);
     const outcome = await this.deliver({ notificationId: notification.id, userId: command.userId, template: command.message.template, subject, body }, command.transaction);
     notification.execute({ type: 'SendNotification', userId: command.userId, channel: this.channel.name, template: command.message.template, causeEventId: command.cause.eventId, outcome });
-    const { version } = await this.notifications.save(notification, reactionCausation(this.service.name, command.cause), command.transaction);
     await this.audit.recordReaction('SendNotification', notification.id, command.cause, command.transaction);
+    const { version } = await this.notifications.save(notification, reactionCausation(this.service.name, command.cause), command.transaction);
     return { id: notification.id, version, outcome: outcome.delivered ? 'sent' : 'failed' };
   }
 

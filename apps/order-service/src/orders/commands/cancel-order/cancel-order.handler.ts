@@ -29,9 +29,8 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
       const { version } = await inTransaction(this.pool, async (tx) => {
         // Before the append (see PaymentDeadlines): a watcher expiring this order meanwhile makes the append a 409, never a deadlock.
         await this.deadlines.settle(tx, order.id);
-        const saved = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
         await recordAccepted(tx);
-        return saved;
+        return this.orders.save(order, commandCausation(this.service.name, commandId), tx);
       });
       return orderResult(order, version);
     });
@@ -47,8 +46,8 @@ export class CancelOrderHandler implements ICommandHandler<CancelOrder> {
     const { status } = order.current;
     if (status === 'none' || !automaticCancellations[command.reason].includes(status)) return undefined;
     order.execute({ type: 'CancelOrder', reason: command.reason });
-    const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
     await this.audit.recordReaction('CancelOrder', order.id, reaction.cause, reaction.transaction);
+    const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
     return orderResult(order, version);
   }
 }

@@ -32,9 +32,10 @@ export class ConfirmOrderHandler implements ICommandHandler<ConfirmOrder> {
       return undefined;
     }
     order.execute({ type: 'ConfirmOrder', paymentId });
+    // Staged, it is written with the append below (one statement for both).
+    await this.audit.recordReaction('ConfirmOrder', orderId, reaction.cause, reaction.transaction);
     // In the consumer's transaction: a concurrent write makes the append fail, and the consumer retries.
     const { version } = await this.orders.save(order, reactionCausation(this.service.name, reaction.cause), reaction.transaction);
-    await this.audit.recordReaction('ConfirmOrder', orderId, reaction.cause, reaction.transaction);
     return orderResult(order, version);
   }
 }

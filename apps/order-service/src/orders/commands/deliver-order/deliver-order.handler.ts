@@ -22,9 +22,8 @@ export class DeliverOrderHandler implements ICommandHandler<DeliverOrder> {
       const order = await this.orders.loadExisting(command.orderId, command.expectedVersion);
       order.execute({ type: 'DeliverOrder' });
       const { version } = await inTransaction(this.pool, async (tx) => {
-        const saved = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
         await recordAccepted(tx);
-        return saved;
+        return this.orders.save(order, commandCausation(this.service.name, commandId), tx);
       });
       return orderResult(order, version);
     });

@@ -41,10 +41,10 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder> {
       try {
         return await inTransaction(this.pool, async (tx) => {
           await this.customers.admitOrder(tx, command.userId, order.id);
+          await recordAccepted(tx);
           const { version } = await this.orders.save(order, commandCausation(this.service.name, commandId), tx);
           // Durable, with the event: the deadline outlives this process (PaymentDeadlineWatcher).
           await this.deadlines.schedule(tx, order.id, paymentDeadline);
-          await recordAccepted(tx);
           return orderResult(order, version);
         });
       } catch (error) {

@@ -35,9 +35,9 @@ export class RecordChargeOutcomeHandler implements ICommandHandler<RecordChargeO
     } else {
       payment.execute({ type: 'RecordPaymentFailed', reason: outcome.reason });
     }
+    await this.audit.recordReaction('RecordChargeOutcome', paymentId, initiated, transaction);
     // Caused by PaymentInitiated: the outcome sits in the order's correlation tree.
     const { version } = await this.payments.save(payment, reactionCausation(this.service.name, initiated), transaction);
-    await this.audit.recordReaction('RecordChargeOutcome', paymentId, initiated, transaction);
     return { paymentId, version, outcome: 'recorded' };
   }
 }

@@ -36,8 +36,8 @@ export class RefundCancelledOrderPaymentHandler implements ICommandHandler<Refun
     // refundDue=false with a charged payment: the charge succeeded after order-service gave up
     // on it (payment_timeout) — the late success the saga refunds automatically.
     payment.execute({ type: 'RefundPayment', reason: command.refundDue ? RefundReasons.orderCancelled : RefundReasons.orderCancelledBeforePayment });
-    const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction);
     await this.audit.recordReaction('RefundCancelledOrderPayment', paymentId, command.cause, command.transaction);
+    const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction);
     return { paymentId, version, outcome: 'recorded' };
   }
 }

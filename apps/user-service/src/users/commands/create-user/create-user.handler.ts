@@ -28,8 +28,8 @@ export class CreateUserHandler implements ICommandHandler<CreateUser> {
       try {
         return await inTransaction(this.pool, async (tx) => {
           if (created.type === 'UserCreated') await reserveEmail(tx, this.service.schema, created.data.email, user.id);
-          const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
           await recordAccepted(tx);
+          const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
           return { id: user.id, version };
         });
       } catch (error) {

@@ -25,8 +25,8 @@ export class DeleteUserHandler implements ICommandHandler<DeleteUser> {
       return inTransaction(this.pool, async (tx) => {
         // A deleted user's email may sign up again.
         await releaseEmail(tx, this.service.schema, user.current.email, user.id);
-        const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
         await recordAccepted(tx);
+        const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
         return { id: user.id, version };
       });
     });

@@ -30,8 +30,8 @@ export class UpdateUserHandler implements ICommandHandler<UpdateUser> {
             await reserveEmail(tx, this.service.schema, event.data.email, user.id);
           }
         }
-        const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
         await recordAccepted(tx);
+        const { version } = await this.users.save(user, commandCausation(this.service.name, commandId), tx);
         return { id: user.id, version };
       });
     });

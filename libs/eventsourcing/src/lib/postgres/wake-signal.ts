@@ -6,6 +6,11 @@ export class WakeSignal {
   private pending = false;
   private resolve: (() => void) | undefined;
 
+  /** A notify arrived that no wait has taken yet. */
+  get woken(): boolean {
+    return this.pending;
+  }
+
   notify(): void {
     this.pending = true;
     this.resolve?.();

@@ -3,6 +3,7 @@ import { contractTestSchemas, noted } from '@causeway/eventsourcing/testing';
 import { createTestDatabase, ScratchKafkaBroker, testSettings, uniqueName, waitFor, type TestDatabase } from '@causeway/testing';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { OutboxRelay } from './outbox-relay';
 
 interface Received {
@@ -97,6 +98,35 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
     } finally {
       await relay.stop();
       await consumer.disconnect();
+      await deleteTopic(kafka, topic);
+    }
+  });
+
+  it('publishes an append in quiet time with two statements: the read, then the mark that reads on', async () => {
+    const kafka = new Kafka({ clientId: 'outbox-test', brokers: settings.kafka.brokers, logLevel: logLevel.ERROR });
+    const topic = await createTopic(kafka);
+    const store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: schemasFor(topic) });
+    // No poll during the test: only the appends' announcements wake the relay.
+    const relay = new OutboxRelay({ connectionString: settings.event_store.database_url }, kafka, { schema: db.schema, batchSize: 100, pollIntervalMs: 600_000 });
+    const relayStatements = jest.spyOn(Client.prototype, 'query');
+    const published = (aggregateId: string) => async () =>
+      (await db.pool.query(`SELECT 1 FROM ${db.schema}.outbox WHERE aggregate_id = $1 AND published_at IS NOT NULL`, [aggregateId])).rowCount === 1;
+    const append = async () => {
+      const aggregateId = randomUUID();
+      await store.append({ aggregateId, aggregateType: 'Note', expectedVersion: 0, events: [noted('quiet')] });
+      await waitFor('the event published and marked', published(aggregateId), { timeoutMs: 10_000 });
+    };
+    try {
+      relay.start();
+      await waitFor('the relay active', () => relay.isActive, { timeoutMs: 10_000 });
+      await append(); // the relay is idle after this one
+      relayStatements.mockClear();
+      await append();
+      const outboxStatements = relayStatements.mock.calls.filter(([config]) => typeof config === 'object' && String((config as { name?: string }).name).startsWith('causeway_outbox'));
+      expect(outboxStatements).toHaveLength(2);
+    } finally {
+      relayStatements.mockRestore();
+      await relay.stop();
       await deleteTopic(kafka, topic);
     }
   });

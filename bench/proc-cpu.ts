@@ -13,6 +13,12 @@ export interface ProcessTicks {
   comm: string;
   /** User + system CPU time so far, in ticks. */
   ticks: number;
+  /**
+   * Read and write system calls so far (/proc/<pid>/io; 0 where it cannot be read). A socket
+   * write is a message sent: counted per unit of work, they say how many round trips it took,
+   * whatever the machine's speed.
+   */
+  syscalls: { reads: number; writes: number };
 }
 
 /** The group a process not named by the caller counts in, by its executable: PostgreSQL, Kafka (the only JVM here), or other. */
@@ -58,8 +64,18 @@ function readProcess(pid: number): ProcessTicks | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) }; // utime + stime
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), syscalls: readSyscalls(pid) }; // utime + stime
   } catch {
     return undefined; // gone meanwhile
+  }
+}
+
+function readSyscalls(pid: number): ProcessTicks['syscalls'] {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? 0);
+    return { reads: field('syscr'), writes: field('syscw') };
+  } catch {
+    return { reads: 0, writes: 0 }; // another user's process, or gone
   }
 }

@@ -149,24 +149,43 @@ function cpuMeter(stack: SagaStack) {
   return {
     open: () => void (opened = snapshot()),
     close: () => void (closed = snapshot()),
-    async split(orders: number): Promise<Array<[string, number]> | undefined> {
+    async split(orders: number): Promise<CpuRow[] | undefined> {
       if (!opened || !closed || closed.machine.total === 0) return undefined;
       const backends = await stackBackends(stack);
       const names = new Map<number, string>([[process.pid, 'saga bench (load, observer)'], ...apps.map((app): [number, string] => [stack.pidOf(app), app])]);
       for (const [pid, name] of backends) names.set(pid, `postgres: ${name}`);
-      const groups = new Map<string, number>();
-      for (const [pid, { comm, ticks }] of closed.processes) {
+      const groups = new Map<string, { ticks: number; reads: number; writes: number }>();
+      for (const [pid, { comm, ticks, syscalls }] of closed.processes) {
         // PostgreSQL processes not named here are its background workers and other databases' backends.
         const group = names.get(pid) ?? groupByComm(comm);
-        groups.set(group, (groups.get(group) ?? 0) + ticks - (opened.processes.get(pid)?.ticks ?? 0));
+        const before = opened.processes.get(pid);
+        const sum = groups.get(group) ?? { ticks: 0, reads: 0, writes: 0 };
+        sum.ticks += ticks - (before?.ticks ?? 0);
+        sum.reads += syscalls.reads - (before?.syscalls.reads ?? 0);
+        sum.writes += syscalls.writes - (before?.syscalls.writes ?? 0);
+        groups.set(group, sum);
       }
-      const msPerOrder = (ticks: number) => (ticks * 1_000) / TICKS_PER_SECOND / orders;
-      const rows = [...groups].filter(([, ticks]) => ticks > 0).sort((a, b) => b[1] - a[1]).map(([group, ticks]): [string, number] => [group, msPerOrder(ticks)]);
+      const perOrder = (group: string, sum: { ticks: number; reads: number; writes: number }): CpuRow => ({
+        group,
+        cpuMs: (sum.ticks * 1_000) / TICKS_PER_SECOND / orders,
+        reads: sum.reads / orders,
+        writes: sum.writes / orders,
+      });
+      const rows = [...groups].filter(([, sum]) => sum.ticks > 0).sort((a, b) => b[1].ticks - a[1].ticks).map(([group, sum]) => perOrder(group, sum));
       const busy = closed.machine.busy - opened.machine.busy;
       const share = (100 * busy) / (closed.machine.total - opened.machine.total);
-      return [...rows, [`machine, all cores (${share.toFixed(0)}% busy)`, msPerOrder(busy)]];
+      const all = [...groups.values()].reduce((a, b) => ({ ticks: busy, reads: a.reads + b.reads, writes: a.writes + b.writes }), { ticks: busy, reads: 0, writes: 0 });
+      return [...rows, perOrder(`machine, all cores (${share.toFixed(0)}% busy)`, all)];
     },
   };
+}
+
+/** Per confirmed order: CPU time, and system calls (each socket write a message sent, so round trips). */
+interface CpuRow {
+  group: string;
+  cpuMs: number;
+  reads: number;
+  writes: number;
 }
 
 /** The stack's PostgreSQL backends: pid → application_name. */
@@ -272,9 +291,11 @@ async function main(): Promise<void> {
   console.log(`  orders/s confirmed: ${saga.rate.toFixed(1)}   latency ms ${stats(saga.latencies)}`);
   console.log('  where the time goes, ms per order:');
   for (const [hop, values] of Object.entries(hops)) console.log(`    ${hop.padEnd(46)} ${stats(values)}`);
-  console.log('  where the CPU goes, ms of CPU time per confirmed order (measured window, /proc):');
+  console.log('  where the CPU goes, per confirmed order (measured window, /proc): CPU ms, read and write system calls');
   if (!saga.cpu) console.log('    n/a (not Linux)');
-  for (const [group, ms] of saga.cpu ?? []) console.log(`    ${group.padEnd(46)} ${ms.toFixed(2).padStart(7)}`);
+  for (const { group, cpuMs, reads, writes } of saga.cpu ?? []) {
+    console.log(`    ${group.padEnd(46)} ${cpuMs.toFixed(2).padStart(7)} ms ${reads.toFixed(1).padStart(7)} r ${writes.toFixed(1).padStart(7)} w`);
+  }
   console.log(`\nplumbing floor: A → B → C through two kafkajs consume → produce hops, no database (closed loop, ${CONCURRENCY} workers):`);
   console.log(`  messages/s: ${floor.rate.toFixed(1)}   latency ms ${stats(floor.latencies)}`);
   console.log(`\nratio saga / floor: ${(saga.rate / floor.rate).toFixed(2)}x   [targets: >= 200 orders/s, p99 <= 250 ms, >= 0.35x the floor]`);

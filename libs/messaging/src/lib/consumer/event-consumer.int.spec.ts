@@ -102,6 +102,24 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     expect(inbox.rows[0].n).toBe(1);
   });
 
+  it('gives a copy of an event under another key one effect, though both share a transaction; an id in capitals is handled too', async () => {
+    const twice = userCreated();
+    const capitals = { ...userCreated(), eventId: randomUUID().toUpperCase() };
+    const marker = userCreated();
+    // A backlog on one partition, the copy under a key of its own: one group, one inbox statement.
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [toKafkaMessage(twice), { ...toKafkaMessage(twice), key: randomUUID() }, toKafkaMessage(capitals), toKafkaMessage(marker)].map((m) => ({ ...m, partition: 0 })),
+    });
+    await startConsumer(recordEffect);
+    await waitFor('the marker after the others to be handled', async () => (await effects(marker.eventId)) === 1);
+    expect(await effects(twice.eventId)).toBe(1);
+    expect(await effects(capitals.eventId)).toBe(1);
+    const { rows } = await db.pool.query<{ tx: string }>(`SELECT DISTINCT tx::text FROM ${db.schema}.effects`);
+    expect(rows).toHaveLength(1);
+  });
+
   it('runs each handler call through `around` (services put the event’s correlation id in context there)', async () => {
     const correlation = new AsyncLocalStorage<string>();
     const seen: Array<string | undefined> = [];

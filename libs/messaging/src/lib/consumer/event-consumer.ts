@@ -117,6 +117,9 @@ interface Delivery {
   undecodable?: unknown;
 }
 
+/** A delivery decoded into an event this service handles. */
+type HandledDelivery = Delivery & Required<Pick<Delivery, 'event' | 'handler'>>;
+
 /** Messages are keyed by aggregate id (the relay's key); the event says it too when the key is missing. */
 function keyOf(delivery: Delivery): string {
   return delivery.message.key?.toString() ?? delivery.event?.aggregateId ?? '';
@@ -166,9 +169,14 @@ export class EventConsumer {
     private readonly handlers: ReadonlyMap<string, EventHandlerFn>,
   ) {
     this.s = sqlIdentifier(options.schema);
+    // A group's rows in one statement; those it returns were not handled before.
     this.inboxInsert = preparedStatement(
       'inbox',
-      `INSERT INTO ${this.s}.inbox (consumer_group, event_id, event_type, topic, partition, "offset") VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${this.s}.inbox (consumer_group, event_id, event_type, topic, partition, "offset")
+       SELECT $1, d.event_id, d.event_type, d.topic, d.partition, d.offset
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS d(event_id, event_type, topic, partition, "offset")
+       ON CONFLICT DO NOTHING
+       RETURNING event_id`,
     );
   }
 
@@ -398,16 +406,19 @@ export class EventConsumer {
 
   /** Each delivery's inbox row and handler, all in one transaction; a delivery seen before is skipped. */
   private async handleInOneTransaction(deliveries: Delivery[], attempt: number): Promise<void> {
+    const handleable = deliveries.map((delivery) => {
+      if (!delivery.event || !delivery.handler) throw new Error('only decoded events with a handler are handled in a transaction');
+      return delivery as HandledDelivery;
+    });
     const client = await this.pool.connect();
     const handled: Array<{ event: CatalogEvent; durationMs: number }> = [];
     let broken: Error | undefined;
     try {
       // A handler stuck in the database is cut off at the processing timeout too.
       await begin(client, { statementTimeoutMs: this.options.processingTimeoutMs });
-      for (const { topic, partition, message, event, handler } of deliveries) {
-        if (!event || !handler) throw new Error('only decoded events with a handler are handled in a transaction');
-        const inserted = await client.query({ ...this.inboxInsert, values: [this.options.groupId, event.eventId, event.eventType, topic, partition, message.offset] });
-        if (inserted.rowCount === 0) continue; // handled before: exactly one effect
+      const fresh = await this.recordInInbox(client, handleable);
+      for (const { topic, partition, message, event, handler } of handleable) {
+        if (!fresh.delete(event.eventId.toLowerCase())) continue; // handled before: exactly one effect
         const started = performance.now();
         const call = () => whileHolding(this.pool, () => handler(event, { topic, partition, offset: message.offset, attempt, transaction: client }));
         await consumeSpan(event.eventType, event.metadata.traceparent, { 'messaging.destination.name': topic, 'messaging.consumer.group.name': this.options.groupId, 'messaging.message.id': event.eventId }, () =>
@@ -428,6 +439,23 @@ export class EventConsumer {
       client.release(broken);
     }
     for (const { event, durationMs } of handled) this.options.onHandled?.(event, durationMs);
+  }
+
+  /** The deliveries' inbox rows; returns the event ids (lower case) not recorded before: to handle now. */
+  private async recordInInbox(client: PoolClient, deliveries: HandledDelivery[]): Promise<Set<string>> {
+    const column = <T>(pick: (d: HandledDelivery) => T) => deliveries.map(pick);
+    const { rows } = await client.query<{ event_id: string }>({
+      ...this.inboxInsert,
+      values: [
+        this.options.groupId,
+        column((d) => d.event.eventId),
+        column((d) => d.event.eventType),
+        column((d) => d.topic),
+        column((d) => d.partition),
+        column((d) => d.message.offset),
+      ],
+    });
+    return new Set(rows.map((r) => r.event_id));
   }
 
   private async backoff(attempt: number, heartbeat: () => Promise<void>, maxMs = 30_000): Promise<void> {

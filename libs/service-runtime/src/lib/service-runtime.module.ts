@@ -77,16 +77,8 @@ export class ServiceRuntimeModule {
           provide: REDIS,
           inject: [SETTINGS],
           // No offline queue and one try per command: with Redis down, cache calls fail fast and reads fall back to the database.
-          // Auto-pipelining: the commands of one turn of the event loop (the cache reads of the
-          // requests read together, a batch's invalidations) go in one write, not one each.
           useFactory: (settings: Settings) => {
-            const redis = new Redis(settings.redis.url, {
-              enableOfflineQueue: false,
-              enableAutoPipelining: true,
-              maxRetriesPerRequest: 1,
-              connectTimeout: 1_000,
-              retryStrategy: (n) => Math.min(n * 200, 2_000),
-            });
+            const redis = new Redis(settings.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1_000, retryStrategy: (n) => Math.min(n * 200, 2_000) });
             redis.on('error', () => undefined); // reported by QueryCache and /health/ready
             return redis;
           },

@@ -46,6 +46,9 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
     }
     // Same transaction as PaymentInitiated: a payment is never initiated without its charge queued.
     await command.transaction.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
+    // Only now, not staged before the append as elsewhere: a payment initiated already (above)
+    // ignores the event and must leave no accepted record. Staged here, it rides with the next
+    // append of a shared transaction, or is written at its commit.
     await this.audit.recordReaction('InitiatePayment', paymentId, command.cause, command.transaction);
     // Charge as soon as it is committed, not at the processor's next poll.
     afterCommit(command.transaction, () => this.processor.wake());

@@ -17,7 +17,10 @@ export class PaymentsProjection implements Projection {
 
   async apply(event: StoredEvent, tx: PoolClient): Promise<void> {
     const s = this.service.schema;
-    // `version < $n` keeps a replayed or reordered event from moving a row backwards.
+    // `version < $n` keeps a replayed or reordered event from moving a row backwards. Each
+    // transition also records the one detail its event carries (in `column`).
+    const transition = (status: string, column: string, value: unknown) =>
+      tx.query(`UPDATE ${s}.payments SET status = $5, ${column} = $2, version = $3, updated_at = $4 WHERE id = $1 AND version < $3`, [event.aggregateId, value, event.version, event.timestamp, status]);
     switch (event.eventType) {
       case 'PaymentInitiated': {
         const data = event.data as EventPayload<'PaymentInitiated'>;
@@ -28,36 +31,15 @@ export class PaymentsProjection implements Projection {
         );
         break;
       }
-      case 'PaymentProcessed': {
-        const data = event.data as EventPayload<'PaymentProcessed'>;
-        await tx.query(`UPDATE ${s}.payments SET status = 'processed', provider_reference = $2, version = $3, updated_at = $4 WHERE id = $1 AND version < $3`, [
-          event.aggregateId,
-          data.providerReference,
-          event.version,
-          event.timestamp,
-        ]);
+      case 'PaymentProcessed':
+        await transition('processed', 'provider_reference', (event.data as EventPayload<'PaymentProcessed'>).providerReference);
         break;
-      }
-      case 'PaymentFailed': {
-        const data = event.data as EventPayload<'PaymentFailed'>;
-        await tx.query(`UPDATE ${s}.payments SET status = 'failed', failure_reason = $2, version = $3, updated_at = $4 WHERE id = $1 AND version < $3`, [
-          event.aggregateId,
-          data.reason,
-          event.version,
-          event.timestamp,
-        ]);
+      case 'PaymentFailed':
+        await transition('failed', 'failure_reason', (event.data as EventPayload<'PaymentFailed'>).reason);
         break;
-      }
-      case 'PaymentRefunded': {
-        const data = event.data as EventPayload<'PaymentRefunded'>;
-        await tx.query(`UPDATE ${s}.payments SET status = 'refunded', refund_reason = $2, version = $3, updated_at = $4 WHERE id = $1 AND version < $3`, [
-          event.aggregateId,
-          data.reason,
-          event.version,
-          event.timestamp,
-        ]);
+      case 'PaymentRefunded':
+        await transition('refunded', 'refund_reason', (event.data as EventPayload<'PaymentRefunded'>).reason);
         break;
-      }
       default:
         // Audit events share the log; they are not part of this read model.
         break;

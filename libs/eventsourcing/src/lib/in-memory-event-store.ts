@@ -43,6 +43,7 @@ export class InMemoryEventStore implements EventStore {
 
   /** No round trips to save here: appended at once. */
   async stage(request: StagedAppend): Promise<void> {
+    if (request.events.length !== 1) throw new Error(`a staged append is one event, not ${request.events.length}`);
     await this.append(request);
   }
 

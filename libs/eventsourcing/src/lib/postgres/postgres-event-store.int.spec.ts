@@ -227,12 +227,14 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       }
     });
 
-    it('fails the commit when a staged append conflicts there, and rejects a bad payload when staged', async () => {
+    it('fails the commit when a staged append conflicts there, and rejects a bad payload or several events when staged', async () => {
       const taken = randomUUID();
       await store.append({ aggregateId: taken, aggregateType: 'Note', expectedVersion: 0, events: [noted('first')] });
       await expect(
         inTransaction(db.pool, async (tx) => {
           await expect(store.stage({ ...staged(tx, 'x'), events: [{ ...noted('x'), data: { text: 42 } }] })).rejects.toThrow();
+          const two = [noted('a'), noted('b')] as unknown as [ReturnType<typeof noted>];
+          await expect(store.stage({ ...staged(tx, 'x'), events: two })).rejects.toThrow('a staged append is one event, not 2');
           await store.stage({ ...staged(tx, 'late'), aggregateId: taken });
         }),
       ).rejects.toBeInstanceOf(ConcurrencyConflictError);

@@ -234,6 +234,7 @@ export class PostgresEventStore implements EventStore {
 
   async stage(request: StagedAppend): Promise<void> {
     const tx = request.transaction as PoolClient;
+    if (request.events.length !== 1) throw new Error(`a staged append is one event, not ${request.events.length}`);
     // Checked now: a bad payload fails where it was made, not in a later append.
     this.validate(request.events);
     const key = transactionKey(tx);

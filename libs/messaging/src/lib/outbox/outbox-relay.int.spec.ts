@@ -131,6 +131,30 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
     }
   });
 
+  it('publishes a backlog of a full batch and a short one exactly once', async () => {
+    const kafka = new Kafka({ clientId: 'outbox-test', brokers: settings.kafka.brokers, logLevel: logLevel.ERROR });
+    const topic = await createTopic(kafka);
+    const store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: schemasFor(topic) });
+    // Appended before the relay listens: no announcement is pending when it reads the short batch.
+    await appendHistory(store, Array.from({ length: 30 }, () => randomUUID()), 5, 5);
+    const relay = new OutboxRelay({ connectionString: settings.event_store.database_url }, kafka, { schema: db.schema, batchSize: 100, pollIntervalMs: 600_000 });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      relay.start();
+      await waitFor('every outbox row marked published', async () => {
+        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE published_at IS NULL`);
+        return rows[0].n === 0;
+      });
+      const published = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+      expect(published).toBe(150);
+    } finally {
+      await admin.disconnect();
+      await relay.stop();
+      await deleteTopic(kafka, topic);
+    }
+  });
+
   it('keeps accepting appends while Kafka is down, then publishes every event exactly once after it returns', async () => {
     const broker = await ScratchKafkaBroker.create();
     await broker.start();

@@ -161,8 +161,9 @@ export class OutboxRelay {
    * stay unpublished for the next session: nothing is sent ahead of an unacked batch.
    *
    * A short batch (fewer rows than asked for) was everything there was: unless an append was
-   * announced since, reading while it is sent would find nothing. Then the turn waits for its
-   * ack, and the next statement marks it and reads: two statements per quiet-time batch, not three.
+   * announced since (or a batch before it still waits to be marked: then it is busy time), reading
+   * while it is sent would find nothing. Then the turn waits for its ack, and the next statement
+   * marks it and reads: two statements per quiet-time batch, not three.
    */
   private async publishLoop(client: Client, producer: Producer): Promise<void> {
     let acked: Sending | undefined;
@@ -180,7 +181,8 @@ export class OutboxRelay {
         }
         if (rows.length > 0) {
           sending = this.send(producer, rows);
-          if (rows.length < this.options.batchSize && !this.wakeUp.woken) {
+          // Only with no earlier batch still to mark: that one is marked by the next statement too.
+          if (rows.length < this.options.batchSize && !acked && !this.wakeUp.woken) {
             await sending.acked;
             acked = sending;
             sending = undefined;

@@ -16,7 +16,8 @@ export interface ProcessTicks {
   /**
    * Read and write system calls so far (/proc/<pid>/io; 0 where it cannot be read). A socket
    * write is a message sent: counted per unit of work, they say how many round trips it took,
-   * whatever the machine's speed.
+   * whatever the machine's speed. Only the read/write family is counted (Node's and Java's
+   * sockets), not send/recv (PostgreSQL's backends).
    */
   syscalls: { reads: number; writes: number };
 }

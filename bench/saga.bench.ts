@@ -154,7 +154,7 @@ function cpuMeter(stack: SagaStack) {
       const backends = await stackBackends(stack);
       const names = new Map<number, string>([[process.pid, 'saga bench (load, observer)'], ...apps.map((app): [number, string] => [stack.pidOf(app), app])]);
       for (const [pid, name] of backends) names.set(pid, `postgres: ${name}`);
-      const groups = new Map<string, { ticks: number; reads: number; writes: number }>();
+      const groups = new Map<string, Usage>();
       for (const [pid, { comm, ticks, syscalls }] of closed.processes) {
         // PostgreSQL processes not named here are its background workers and other databases' backends.
         const group = names.get(pid) ?? groupByComm(comm);
@@ -165,7 +165,7 @@ function cpuMeter(stack: SagaStack) {
         sum.writes += syscalls.writes - (before?.syscalls.writes ?? 0);
         groups.set(group, sum);
       }
-      const perOrder = (group: string, sum: { ticks: number; reads: number; writes: number }): CpuRow => ({
+      const perOrder = (group: string, sum: Usage): CpuRow => ({
         group,
         cpuMs: (sum.ticks * 1_000) / TICKS_PER_SECOND / orders,
         reads: sum.reads / orders,
@@ -174,10 +174,21 @@ function cpuMeter(stack: SagaStack) {
       const rows = [...groups].filter(([, sum]) => sum.ticks > 0).sort((a, b) => b[1].ticks - a[1].ticks).map(([group, sum]) => perOrder(group, sum));
       const busy = closed.machine.busy - opened.machine.busy;
       const share = (100 * busy) / (closed.machine.total - opened.machine.total);
-      const all = [...groups.values()].reduce((a, b) => ({ ticks: busy, reads: a.reads + b.reads, writes: a.writes + b.writes }), { ticks: busy, reads: 0, writes: 0 });
-      return [...rows, perOrder(`machine, all cores (${share.toFixed(0)}% busy)`, all)];
+      const machine: Usage = { ticks: busy, reads: 0, writes: 0 };
+      for (const sum of groups.values()) {
+        machine.reads += sum.reads;
+        machine.writes += sum.writes;
+      }
+      return [...rows, perOrder(`machine, all cores (${share.toFixed(0)}% busy)`, machine)];
     },
   };
+}
+
+/** CPU ticks and read/write system calls of a group of processes over the measured window. */
+interface Usage {
+  ticks: number;
+  reads: number;
+  writes: number;
 }
 
 /** Per confirmed order: CPU time, and system calls (each socket write a message sent, so round trips). */

@@ -131,15 +131,21 @@ export async function startSagaStack(name: string, env: Record<string, string> =
    * asynchronously (user_events → its customers projection), and no read path exposes that
    * projection; placing an order for a customer it does not know yet is refused with 422
    * unknown_customer and has no effect. So this waits by retrying the real POST until it stops
-   * answering unknown_customer (the refusals leave only rejected-command audit records).
+   * answering unknown_customer (the refusals leave only rejected-command audit records). A 503
+   * (a saturated pool sheds load: "try again shortly") is retried too, as a client should, under
+   * an Idempotency-Key so that a retry can never place a second order.
    */
   const placeOrder = async (userId: string, paymentMethod: string, items = [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }], headers: Record<string, string> = {}) => {
     const correlationId = `saga-e2e-${randomUUID()}`;
+    const sent = { 'idempotency-key': randomUUID(), ...headers, 'x-correlation-id': correlationId };
     const placed = await until(`order-service to accept an order for customer ${userId}`, async () => {
-      const answer = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod }, { ...headers, 'x-correlation-id': correlationId });
-      return answer.status === 422 && answer.body?.details?.code === 'unknown_customer' ? false : answer;
+      const answer = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod }, sent);
+      const retry = (answer.status === 422 && answer.body?.details?.code === 'unknown_customer') || answer.status === 503;
+      return retry ? false : answer;
     });
-    ensure(placed.status === 202 && placed.body?.status === 'PENDING' && placed.body?.version === 1, 'POST /orders', placed);
+    // A retry after an answer lost on its way (a 503 at commit) meets the order placed first.
+    const fresh = placed.status === 202 && placed.body?.status === 'PENDING' && placed.body?.version === 1;
+    ensure(fresh || placed.body?.replayed === true, 'POST /orders', placed);
     ensure(placed.headers.get('x-correlation-id') === correlationId, 'the echoed X-Correlation-Id', placed);
     return { id: placed.body.id as string, correlationId };
   };

@@ -87,7 +87,8 @@ export class QueryCache {
   private readonly redis: ScriptedRedis;
   private readonly unmarked = new Map<string, number>();
   private retry: NodeJS.Timeout | undefined;
-  private retrying = false;
+  /** Keys of the retry on its way to Redis (taken out of `unmarked` while it is). */
+  private retryingKeys = 0;
 
   constructor(
     redis: Redis,
@@ -149,9 +150,9 @@ export class QueryCache {
     await this.markStale(newest);
   }
 
-  /** Invalidations that failed (Redis unreachable) and are tried again until they succeed. */
+  /** Invalidations that failed (Redis unreachable) and are tried again until they succeed, counting a retry under way. */
   get pendingInvalidations(): number {
-    return this.unmarked.size;
+    return this.unmarked.size + this.retryingKeys;
   }
 
   private async markStale(markers: ReadonlyMap<string, number>): Promise<void> {
@@ -170,14 +171,14 @@ export class QueryCache {
   }
 
   private async retryUnmarked(): Promise<void> {
-    if (this.retrying) return;
-    this.retrying = true;
+    if (this.retryingKeys > 0) return;
     const batch = new Map(this.unmarked);
     this.unmarked.clear();
+    this.retryingKeys = batch.size;
     try {
       await this.markStale(batch);
     } finally {
-      this.retrying = false;
+      this.retryingKeys = 0;
       if (this.unmarked.size === 0 && this.retry) {
         clearInterval(this.retry);
         this.retry = undefined;

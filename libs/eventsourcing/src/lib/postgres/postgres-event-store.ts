@@ -259,7 +259,8 @@ export class PostgresEventStore implements EventStore {
     const key = transactionKey(tx);
     const staged = key && this.staged.get(key);
     if (!key || !staged?.length) return undefined;
-    this.staged.delete(key);
+    // Left empty, not deleted: the transaction's before-commit hook is registered once.
+    this.staged.set(key, []);
     return staged;
   }
 

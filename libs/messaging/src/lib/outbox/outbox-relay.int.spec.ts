@@ -76,11 +76,23 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
     await admin.disconnect();
   }
 
-  it('publishes 1,000 events of 50 aggregates, each aggregate in version order, with key and headers', async () => {
+  /** A topic of the test's own, a store whose events go to it, and a relay of the test's schema (not started). */
+  async function relayOnNewTopic(pollIntervalMs: number) {
     const kafka = new Kafka({ clientId: 'outbox-test', brokers: settings.kafka.brokers, logLevel: logLevel.ERROR });
     const topic = await createTopic(kafka);
     const store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: schemasFor(topic) });
-    const relay = new OutboxRelay({ connectionString: settings.event_store.database_url }, kafka, { schema: db.schema, batchSize: 100, pollIntervalMs: 1_000 });
+    const relay = new OutboxRelay({ connectionString: settings.event_store.database_url }, kafka, { schema: db.schema, batchSize: 100, pollIntervalMs });
+    return { kafka, topic, store, relay };
+  }
+
+  const everyRowMarked = () =>
+    waitFor('every outbox row marked published', async () => {
+      const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE published_at IS NULL`);
+      return rows[0].n === 0;
+    });
+
+  it('publishes 1,000 events of 50 aggregates, each aggregate in version order, with key and headers', async () => {
+    const { kafka, topic, store, relay } = await relayOnNewTopic(1_000);
     const { received, consumer } = await collect(kafka, topic);
     try {
       relay.start();
@@ -91,10 +103,7 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
       expectInVersionOrder(received, aggregates, 20);
       expect(received[0].headers).toMatchObject({ 'event-type': 'Noted', 'schema-version': '1', 'content-type': 'application/json', source: 'contract-test' });
       expect(received[0].headers['correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
-      await waitFor('every outbox row marked published', async () => {
-        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE published_at IS NULL`);
-        return rows[0].n === 0;
-      });
+      await everyRowMarked();
     } finally {
       await relay.stop();
       await consumer.disconnect();
@@ -103,11 +112,8 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
   });
 
   it('publishes an append in quiet time with two statements: the read, then the mark that reads on', async () => {
-    const kafka = new Kafka({ clientId: 'outbox-test', brokers: settings.kafka.brokers, logLevel: logLevel.ERROR });
-    const topic = await createTopic(kafka);
-    const store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: schemasFor(topic) });
     // No poll during the test: only the appends' announcements wake the relay.
-    const relay = new OutboxRelay({ connectionString: settings.event_store.database_url }, kafka, { schema: db.schema, batchSize: 100, pollIntervalMs: 600_000 });
+    const { kafka, topic, store, relay } = await relayOnNewTopic(600_000);
     const relayStatements = jest.spyOn(Client.prototype, 'query');
     const published = (aggregateId: string) => async () =>
       (await db.pool.query(`SELECT 1 FROM ${db.schema}.outbox WHERE aggregate_id = $1 AND published_at IS NOT NULL`, [aggregateId])).rowCount === 1;
@@ -132,20 +138,14 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
   });
 
   it('publishes a backlog of a full batch and a short one exactly once', async () => {
-    const kafka = new Kafka({ clientId: 'outbox-test', brokers: settings.kafka.brokers, logLevel: logLevel.ERROR });
-    const topic = await createTopic(kafka);
-    const store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: schemasFor(topic) });
-    // Appended before the relay listens: no announcement is pending when it reads the short batch.
+    const { kafka, topic, store, relay } = await relayOnNewTopic(600_000);
+    // Appended before the relay starts: no announcement is pending when it reads the short batch.
     await appendHistory(store, Array.from({ length: 30 }, () => randomUUID()), 5, 5);
-    const relay = new OutboxRelay({ connectionString: settings.event_store.database_url }, kafka, { schema: db.schema, batchSize: 100, pollIntervalMs: 600_000 });
     const admin = kafka.admin();
     await admin.connect();
     try {
       relay.start();
-      await waitFor('every outbox row marked published', async () => {
-        const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.outbox WHERE published_at IS NULL`);
-        return rows[0].n === 0;
-      });
+      await everyRowMarked();
       const published = (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
       expect(published).toBe(150);
     } finally {

@@ -120,8 +120,22 @@ export async function startSagaStack(name: string, env: Record<string, string> =
 
   // ---- the public API, as a client uses it ---------------------------------------------------
 
+  /**
+   * POSTs a command as a careful client does: under an Idempotency-Key, so that a retry can never
+   * apply it twice, retrying a 503 (a saturated pool sheds load: "try again shortly") and any
+   * answer `retryAlso` names, until SAGA_WAIT's deadline. Slow machines running other suites
+   * beside this one meet such 503s in bursts of requests.
+   */
+  const postCommand = (path: string, body: unknown, headers: Record<string, string> = {}, retryAlso: (answer: HttpAnswer) => boolean = () => false) => {
+    const sent = { 'idempotency-key': randomUUID(), ...headers };
+    return until(`POST ${path} to be answered other than 503`, async () => {
+      const answer = await call('POST', path, body, sent);
+      return answer.status === 503 || retryAlso(answer) ? false : answer;
+    });
+  };
+
   const createUser = async (label: string): Promise<string> => {
-    const created = await call('POST', '/users', { email: `${label}.${database}@example.com`, givenName: label, familyName: 'E2E' });
+    const created = await postCommand('/users', { email: `${label}.${database}@example.com`, givenName: label, familyName: 'E2E' });
     ensure(created.status === 201, 'POST /users', created);
     return created.body.id;
   };
@@ -131,18 +145,12 @@ export async function startSagaStack(name: string, env: Record<string, string> =
    * asynchronously (user_events → its customers projection), and no read path exposes that
    * projection; placing an order for a customer it does not know yet is refused with 422
    * unknown_customer and has no effect. So this waits by retrying the real POST until it stops
-   * answering unknown_customer (the refusals leave only rejected-command audit records). A 503
-   * (a saturated pool sheds load: "try again shortly") is retried too, as a client should, under
-   * an Idempotency-Key so that a retry can never place a second order.
+   * answering unknown_customer (the refusals leave only rejected-command audit records).
    */
   const placeOrder = async (userId: string, paymentMethod: string, items = [{ sku: 'BOOK-1', quantity: 2, unitPriceCents: 1250 }], headers: Record<string, string> = {}) => {
     const correlationId = `saga-e2e-${randomUUID()}`;
-    const sent = { 'idempotency-key': randomUUID(), ...headers, 'x-correlation-id': correlationId };
-    const placed = await until(`order-service to accept an order for customer ${userId}`, async () => {
-      const answer = await call('POST', '/orders', { userId, items, currency: 'EUR', paymentMethod }, sent);
-      const retry = (answer.status === 422 && answer.body?.details?.code === 'unknown_customer') || answer.status === 503;
-      return retry ? false : answer;
-    });
+    const unknownCustomer = (answer: HttpAnswer) => answer.status === 422 && answer.body?.details?.code === 'unknown_customer';
+    const placed = await postCommand('/orders', { userId, items, currency: 'EUR', paymentMethod }, { ...headers, 'x-correlation-id': correlationId }, unknownCustomer);
     // A retry after an answer lost on its way (a 503 at commit) meets the order placed first.
     const fresh = placed.status === 202 && placed.body?.status === 'PENDING' && placed.body?.version === 1;
     ensure(fresh || placed.body?.replayed === true, 'POST /orders', placed);

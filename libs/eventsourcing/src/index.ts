@@ -20,7 +20,7 @@ export {
   type StoredEvent,
 } from './lib/event-store.port';
 export { InMemoryEventStore } from './lib/in-memory-event-store';
-export { AppendNotifier, appendChannel } from './lib/postgres/append-notifier';
+export { AppendNotifier, appendChannel, type LocalAppendListener } from './lib/postgres/append-notifier';
 export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgres/event-store.migrations';
 export { runMigrations, type Migration } from './lib/postgres/migrations';
 export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';

@@ -18,6 +18,7 @@ import { EVENT_STORE, KAFKA, PG_POOL, PROJECTIONS, REDIS, SERVICE, SETTINGS } fr
 export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('ServiceLifecycle');
   private relay: OutboxRelay | undefined;
+  private stopWakingRelay: (() => void) | undefined;
   private runner: ProjectionRunner | undefined;
   migrated = false;
   /** Why the Kafka consumer is not running, between a crash and the restart that brings it back. */
@@ -53,6 +54,8 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
       onPublished: (count) => metrics.eventsPublished.inc(count),
     });
     this.relay.start();
+    // This process's appends wake its relay by a call, not by NOTIFY, while it is the active one.
+    this.stopWakingRelay = this.store.wakeOnAppend(this.relay);
     this.registerLagGauges();
     if (this.projections.length > 0) {
       this.runner = new ProjectionRunner(this.pool, this.store, connection, {
@@ -108,6 +111,7 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner?.stop();
+    this.stopWakingRelay?.();
     await this.relay?.stop();
     this.redis.disconnect();
     await this.pool.end();

@@ -129,6 +129,45 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     }
   });
 
+  it('wakes listeners of its own process by a call, and sends no NOTIFY while they serve every replica', async () => {
+    const own = await createTestDatabase('es_local_wake', 3);
+    await migrateEventStore(own.pool, { schema: own.schema, partitions: 1 });
+    const notifying = new PostgresEventStore(own.pool, { schema: own.schema, schemas: contractTestSchemas().schemas });
+    const listener = new Client({ connectionString: testSettings().event_store.database_url });
+    await listener.connect();
+    let arrivals = 0;
+    listener.on('notification', (n) => n.channel === appendChannel(own.schema) && arrivals++);
+    await listener.query(`LISTEN ${appendChannel(own.schema)}`);
+    const query = jest.spyOn(own.pool, 'query');
+    const notifies = () => query.mock.calls.filter(([statement]) => String(statement).includes('pg_notify')).length;
+    const append = () => notifying.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('n')] });
+    const wakes: string[] = [];
+    let relayActive = false;
+    const stopRunner = notifying.wakeOnAppend({ wake: () => wakes.push('runner'), servesAllReplicas: () => true });
+    const stopRelay = notifying.wakeOnAppend({ wake: () => wakes.push('relay'), servesAllReplicas: () => relayActive });
+    try {
+      // A standby relay here: the active one, in another replica, needs the NOTIFY.
+      await append();
+      await waitFor('the NOTIFY for the other replica', () => arrivals === 1, { timeoutMs: 5_000 });
+      expect(wakes).toEqual(['runner', 'relay']);
+
+      relayActive = true;
+      await append();
+      await waitFor('both woken again', () => wakes.length === 4, { timeoutMs: 5_000 });
+      expect(notifies()).toBe(1);
+
+      stopRelay();
+      stopRunner();
+      await append();
+      await waitFor('the NOTIFY once nobody here listens', () => arrivals === 2, { timeoutMs: 5_000 });
+      expect(notifies()).toBe(2);
+      expect(wakes).toHaveLength(4);
+    } finally {
+      await listener.end();
+      await own.dispose();
+    }
+  });
+
   it('appends several events inside a caller transaction; a conflict there leaves the transaction usable', async () => {
     const id = randomUUID();
     await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a')] });

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { ConcurrencyConflictError } from '../errors';
 import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSchemas, EventStore, NewEvent, ReadAllResult, Snapshot, SnapshotKind, StagedAppend, StoredEvent } from '../event-store.port';
-import { AppendNotifier, appendChannel } from './append-notifier';
+import { AppendNotifier, appendChannel, type LocalAppendListener } from './append-notifier';
 import { preparedStatement, type PreparedStatement } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
 import { afterCommit, beforeCommit, transactionKey } from './transaction';
@@ -175,6 +175,14 @@ export class PostgresEventStore implements EventStore {
 
   get schema(): string {
     return this.s;
+  }
+
+  /**
+   * Wakes `listener`, a relay or projection runner of this process, when appends commit: by a
+   * call, not through the database (see AppendNotifier). Returns what stops it.
+   */
+  wakeOnAppend(listener: LocalAppendListener): () => void {
+    return this.notifier.addLocal(listener);
   }
 
   /**

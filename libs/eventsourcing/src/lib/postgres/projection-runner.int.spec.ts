@@ -1,8 +1,10 @@
 import { adminQuery, createTestDatabase, TcpProxy, testSettings, waitFor, type TestDatabase } from '@causeway/testing';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { noted } from '../../testing/event-store.contract';
 import type { ReadAllResult } from '../event-store.port';
 import { contractTestSchemas } from '../../testing/test-schemas';
+import { appendChannel } from './append-notifier';
 import { migrateEventStore } from './event-store.migrations';
 import { refuseNestedConnections } from './connection-guard';
 import { PostgresEventStore } from './postgres-event-store';
@@ -11,6 +13,8 @@ import { migrateProjections, ProjectionRunner, type Projection } from './project
 describe('ProjectionRunner (real PostgreSQL)', () => {
   let db: TestDatabase;
   let store: PostgresEventStore;
+  /** The same schema's store in another replica: its appends reach this one's runners by NOTIFY only. */
+  let otherReplica: PostgresEventStore;
   const connection = { connectionString: testSettings().event_store.database_url };
 
   beforeEach(async () => {
@@ -20,6 +24,7 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     await migrateProjections(db.pool, db.schema);
     await db.pool.query(`CREATE TABLE ${db.schema}.notes (event_id uuid NOT NULL, text text NOT NULL)`);
     store = new PostgresEventStore(db.pool, { schema: db.schema, schemas: contractTestSchemas().schemas });
+    otherReplica = new PostgresEventStore(db.pool, { schema: db.schema, schemas: contractTestSchemas().schemas });
   });
   afterEach(() => db.dispose());
 
@@ -35,7 +40,7 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register(notesProjection(committed));
     await runner.start();
     const id = randomUUID();
-    await store.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
+    await otherReplica.append({ aggregateId: id, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
     // The poll interval is a minute: only the NOTIFY wake-up can make this pass in time.
     await waitFor('the projection to catch up', async () => (await count()).n === 2, { timeoutMs: 5_000 });
     expect(committed).toHaveLength(2);
@@ -50,6 +55,32 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     const [status] = await restarted.status();
     expect(status.name).toBe('notes');
     expect(status.checkpoint.position).toBeGreaterThan(0n);
+  });
+
+  it("is woken by its own store's appends by a call, without a NOTIFY; stopped, it no longer is", async () => {
+    const listener = new Client(connection);
+    await listener.connect();
+    let notifications = 0;
+    listener.on('notification', () => notifications++);
+    await listener.query(`LISTEN ${appendChannel(db.schema)}`);
+    const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register(notesProjection());
+    const notifies = jest.spyOn(db.pool, 'query');
+    const sentNotify = () => notifies.mock.calls.some(([statement]) => String(statement).includes('pg_notify'));
+    try {
+      await runner.start();
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('here')] });
+      // The poll interval is a minute and no NOTIFY goes out: only the call can wake it in time.
+      await waitFor('the projection to catch up', async () => (await count()).n === 1, { timeoutMs: 5_000 });
+      expect(sentNotify()).toBe(false);
+      expect(notifications).toBe(0);
+
+      await runner.stop();
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('after')] });
+      await waitFor('a NOTIFY for the runners of other replicas', () => notifications === 1, { timeoutMs: 5_000 });
+    } finally {
+      await runner.stop();
+      await listener.end();
+    }
   });
 
   it('projects an event held back by an older transaction as soon as that ends, though it never notifies', async () => {
@@ -69,7 +100,7 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
       await older.query('BEGIN');
       await older.query('SELECT pg_current_xact_id()');
       await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('late')] });
-      // The append's NOTIFY woke the runner, which found the event held back.
+      // The append woke the runner, which found the event held back.
       await waitFor('the runner to find the event held back', async () => (await Promise.all(reads)).some((r) => r.heldBack), { timeoutMs: 5_000 });
       expect(await count()).toEqual({ n: 0, d: 0 });
       await older.query('COMMIT');
@@ -97,7 +128,7 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
       await proxy.restore();
       // Listening again is what wakes it: the poll interval is a minute.
       await waitFor('the runner to listen again', async () => {
-        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('after the outage')] });
+        await otherReplica.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('after the outage')] });
         return (await count()).n > 0;
       }, { timeoutMs: 10_000, intervalMs: 500 });
     } finally {

@@ -1,6 +1,6 @@
 import { Client, type ClientConfig, type Pool, type PoolClient } from 'pg';
 import { START, type Checkpoint, type StoredEvent } from '../event-store.port';
-import { appendChannel } from './append-notifier';
+import { appendChannel, type LocalAppendListener } from './append-notifier';
 import { runMigrations } from './migrations';
 import type { PostgresEventStore } from './postgres-event-store';
 import { preparedStatement, type PreparedStatement } from './prepared-name';
@@ -32,7 +32,7 @@ export interface Projection {
 export interface ProjectionRunnerOptions {
   schema: string;
   batchSize: number;
-  /** Fallback poll; appends wake the runner at once through their NOTIFY (AppendNotifier). */
+  /** Fallback poll; appends wake the runner at once (AppendNotifier: by NOTIFY, or by a call in-process). */
   pollIntervalMs: number;
   onError?: (error: unknown, projection: string) => void;
   onProjected?: (projection: string, events: readonly StoredEvent[]) => void;
@@ -74,7 +74,7 @@ export async function migrateProjections(pool: Pool, schema: string): Promise<vo
  * again from there. What it remembers is trusted for one poll interval, so a checkpoint rewound
  * by hand (a replay) is picked up within that, with or without new events.
  */
-export class ProjectionRunner {
+export class ProjectionRunner implements LocalAppendListener {
   private readonly s: string;
   private readonly projections: Projection[] = [];
   private running = false;
@@ -82,6 +82,7 @@ export class ProjectionRunner {
   private listener: Client | undefined;
   private relistenTimer: NodeJS.Timeout | undefined;
   private readonly wakeUp = new WakeSignal();
+  private stopWaking: (() => void) | undefined;
   /** Per projection, the checkpoint this runner last committed or read under the lock, and when. */
   private readonly statements: Record<'lock' | 'advance', PreparedStatement>;
   private readonly known = new Map<string, { checkpoint: Checkpoint; at: number }>();
@@ -111,18 +112,31 @@ export class ProjectionRunner {
       [this.projections.map((p) => p.name)],
     );
     this.running = true;
+    // Appends through this process's store wake it by a call; other replicas' by NOTIFY.
+    this.stopWaking = this.store.wakeOnAppend(this);
     await this.listen();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.stopWaking?.();
     clearTimeout(this.relistenTimer);
     this.wakeUp.notify();
     await this.loop;
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
+  }
+
+  /** Appends committed: project them now. */
+  wake(): void {
+    this.wakeUp.notify();
+  }
+
+  /** Any replica's running runner projects every event, whoever appended it. */
+  servesAllReplicas(): boolean {
+    return this.running;
   }
 
   async status(): Promise<ProjectionStatus[]> {

@@ -137,6 +137,25 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
     }
   });
 
+  it("is woken by its own process's appends by a call while active: no NOTIFY is sent", async () => {
+    const { kafka, topic, store, relay } = await relayOnNewTopic(600_000);
+    const stopWaking = store.wakeOnAppend(relay);
+    const poolStatements = jest.spyOn(db.pool, 'query');
+    try {
+      relay.start();
+      await waitFor('the relay active', () => relay.isActive, { timeoutMs: 10_000 });
+      expect(relay.servesAllReplicas()).toBe(true);
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('here')] });
+      // No poll during the test and no NOTIFY: only the call can wake the relay.
+      await everyRowMarked();
+      expect(poolStatements.mock.calls.filter(([statement]) => String(statement).includes('pg_notify'))).toHaveLength(0);
+    } finally {
+      stopWaking();
+      await relay.stop();
+      await deleteTopic(kafka, topic);
+    }
+  });
+
   it('publishes a backlog of a full batch and a short one exactly once', async () => {
     const { kafka, topic, store, relay } = await relayOnNewTopic(600_000);
     // Appended before the relay starts: no announcement is pending when it reads the short batch.
@@ -211,6 +230,8 @@ describe('OutboxRelay (real PostgreSQL and Kafka)', () => {
       second.start();
       await new Promise((r) => setTimeout(r, 600)); // three standby attempts
       expect(second.isActive).toBe(false);
+      // Only the active one publishes: a standby's process must still NOTIFY its appends.
+      expect([first.servesAllReplicas(), second.servesAllReplicas()]).toEqual([true, false]);
 
       await first.stop();
       await waitFor('the standby to take over', () => second.isActive, { timeoutMs: 5_000 });

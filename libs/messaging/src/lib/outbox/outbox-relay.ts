@@ -1,4 +1,4 @@
-import { appendChannel, preparedStatement, sqlIdentifier, WakeSignal, type PreparedStatement, type StoredEvent } from '@causeway/eventsourcing';
+import { appendChannel, preparedStatement, sqlIdentifier, WakeSignal, type LocalAppendListener, type PreparedStatement, type StoredEvent } from '@causeway/eventsourcing';
 import { Partitioners, type Kafka, type Producer, type TopicMessages } from 'kafkajs';
 import { Client, type ClientConfig } from 'pg';
 import { toKafkaMessage } from '../kafka-message';
@@ -43,7 +43,8 @@ interface Sending {
 /**
  * Publishes outbox rows to Kafka. One relay per service is active: it holds a session-level
  * advisory lock on its own connection; other replicas stand by and take over when that
- * connection ends. It is woken by NOTIFY after commits (AppendNotifier), with a polling fallback.
+ * connection ends. It is woken after commits, by NOTIFY or, in the appending process, by a call
+ * (AppendNotifier, `PostgresEventStore.wakeOnAppend`), with a polling fallback.
  *
  * Guarantees: every committed event is published (rows are marked only after Kafka acks, with
  * acks=all and an idempotent producer), one aggregate's events in version order (rows are read
@@ -54,7 +55,7 @@ interface Sending {
  * Throughput: one statement per batch both marks the batch Kafka acked and reads the next
  * one, and that read runs while the previous batch is still on its way to Kafka (pipelined).
  */
-export class OutboxRelay {
+export class OutboxRelay implements LocalAppendListener {
   private readonly s: string;
   private readonly lockKey: string;
   private readonly markAndRead: PreparedStatement;
@@ -100,6 +101,16 @@ export class OutboxRelay {
 
   /** True while this replica holds the lock and publishes. */
   get isActive(): boolean {
+    return this.active;
+  }
+
+  /** Appends committed: publish them now (a standby ignores this; its retries keep their pace). */
+  wake(): void {
+    if (this.active) this.wakeUp.notify();
+  }
+
+  /** The active relay publishes every replica's appends. */
+  servesAllReplicas(): boolean {
     return this.active;
   }
 

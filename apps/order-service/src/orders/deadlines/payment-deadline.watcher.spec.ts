@@ -27,7 +27,7 @@ describe('PaymentDeadlineWatcher', () => {
     calls = [];
     due = [];
     failing = new Set();
-    tx = { query: async (sql: string) => void calls.push(sql), release: () => undefined } as unknown as PoolClient;
+    tx = { query: async (sql: string | { text: string }) => void calls.push(typeof sql === 'string' ? sql : sql.text), release: () => undefined } as unknown as PoolClient;
     const pool = { connect: async () => tx } as unknown as Pool;
     const deadlines = {
       claimDue: async (_tx: PoolClient, limit: number) => due.slice(0, limit),

@@ -1,5 +1,7 @@
 import type { PoolClient } from 'pg';
 import { whileHolding } from './connection-guard';
+import { preparedStatement } from './prepared-name';
+import { openTransaction, takeUnsentOpening } from './transaction-opening';
 
 /**
  * Work to run just before and just after a transaction commits, per open transaction. Only
@@ -17,34 +19,37 @@ export interface BeginOptions {
   statementTimeoutMs?: number;
 }
 
+const BEGIN = preparedStatement('begin', 'BEGIN');
+const setStatementTimeout = (ms: number) => preparedStatement('statement_timeout', `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+
 /**
  * BEGIN on `client`, tracked so that work inside it can defer writes to just before COMMIT and
- * side effects to after it. A statement timeout is set in the same round trip (one
- * simple-protocol query string).
+ * side effects to after it. BEGIN (and the statement timeout) are sent with the transaction's
+ * first statement, in its round trip (openTransaction).
  */
 export async function begin(client: PoolClient, options: BeginOptions = {}): Promise<void> {
-  const timeout = options.statementTimeoutMs === undefined ? '' : `; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.statementTimeoutMs))}`;
-  await client.query(`BEGIN${timeout}`);
+  await openTransaction(client, options.statementTimeoutMs === undefined ? [BEGIN] : [BEGIN, setStatementTimeout(options.statementTimeoutMs)]);
   commitHooks.set(client, { before: [], after: [] });
 }
 
 /**
  * The before-commit hooks (in order; one that throws fails the commit, and the caller rolls
- * back), COMMIT, then the after-commit hooks (never when the commit fails).
+ * back), COMMIT, then the after-commit hooks (never when the commit fails). A transaction that
+ * ran no statement was never opened on the server: nothing to commit.
  */
 export async function commit(client: PoolClient): Promise<void> {
   const hooks = commitHooks.get(client);
   // A hook may register another (a write deferred by a write): run until none is left.
   while (hooks?.before.length) await hooks.before.shift()?.();
   commitHooks.delete(client);
-  await client.query('COMMIT');
+  if (!takeUnsentOpening(client)) await client.query('COMMIT');
   for (const hook of hooks?.after ?? []) hook();
 }
 
 /** ROLLBACK; the hooks registered meanwhile are dropped. */
 export async function rollback(client: PoolClient): Promise<void> {
   commitHooks.delete(client);
-  await client.query('ROLLBACK');
+  if (!takeUnsentOpening(client)) await client.query('ROLLBACK');
 }
 
 /**

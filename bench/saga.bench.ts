@@ -108,7 +108,9 @@ async function consume(topic: string, onMessage: (key: string, value: Buffer | n
   await consumer.subscribe({ topic, fromBeginning: false });
   let assigned = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (assigned = true));
-  await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: async ({ message }) => onMessage(String(message.key), message.value) });
+  // Offsets committed once a second, as the services' consumers do (kafkajs' default commits
+  // after every batch: an OffsetCommit per order on the observer, per message on the floor's hops).
+  await consumer.run({ autoCommitInterval: 1_000, partitionsConsumedConcurrently: 3, eachMessage: async ({ message }) => onMessage(String(message.key), message.value) });
   while (!assigned) await new Promise((r) => setTimeout(r, 50));
   return consumer;
 }

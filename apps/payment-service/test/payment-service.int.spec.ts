@@ -371,6 +371,29 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     }
   });
 
+  it('leases every due charge it has room for in one statement, and claims nothing more once none is left', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderIds = Array.from({ length: 5 }, () => randomUUID());
+    await send(...orderIds.map((orderId) => orderPlaced(orderId, 'tok_visa')));
+    for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentInitiated');
+    const claims = () => jest.mocked(pool.query).mock.calls.filter(([query]) => /claim_token = gen_random_uuid\(\)/.test((query as { text?: string }).text ?? '')).length;
+    jest.spyOn(pool, 'query');
+    // Room for eight, a poll a minute away: one claim takes all five.
+    const options = { concurrency: 8, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), new SandboxPaymentProvider(1, 1_000), app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    processor.start();
+    try {
+      for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentProcessed', 20_000);
+      await processor.stop();
+      expect(claims()).toBe(1);
+    } finally {
+      await processor.stop();
+      jest.mocked(pool.query).mockRestore();
+      own.start();
+    }
+  });
+
   it('a charge leased by a worker that died is taken over when the lease expires, with the same idempotency key', async () => {
     const { own, paymentId } = await initiatedWhileStopped();
     // What a worker killed mid-charge leaves behind: a claim nobody renews.

@@ -1,4 +1,4 @@
-import { preparedStatement, type PreparedStatement } from '@causeway/eventsourcing';
+import { preparedStatement, WakeSignal, type PreparedStatement } from '@causeway/eventsourcing';
 import { inTransaction, PG_POOL, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
@@ -12,7 +12,7 @@ export const PAYMENT_PROCESSOR_OPTIONS = Symbol('PAYMENT_PROCESSOR_OPTIONS');
 export interface PaymentProcessorOptions {
   /** Charges under way at once. A charge waiting on the provider holds no database connection. */
   concurrency: number;
-  /** How often an idle worker looks for new charges (new ones also wake it: wake()). */
+  /** How often the processor looks for due charges unannounced (new ones also wake it: wake()). */
   pollIntervalMs: number;
   /** First delay after a provider error; doubles per attempt up to maxBackoffMs. */
   retryBackoffMs: number;
@@ -39,26 +39,28 @@ interface Claim {
  * Makes the charges of initiated payments (saga step 2), outside any Kafka consumer transaction:
  * a tok_timeout charge takes longer than the consumer's processing timeout.
  *
- * Each charge is a row of pending_charges, written with PaymentInitiated. A worker **leases** one
- * in a short transaction (SKIP LOCKED, then `not_before` moved past the lease and a fresh claim
- * token), asks the provider with no transaction or connection held, renewing the lease while it
- * waits, and then records PaymentProcessed / PaymentFailed and marks the row done in one
- * transaction that first checks the claim token is still its own. So:
- * - two workers (or replicas) never charge the same payment at once, and an outcome is recorded
+ * Each charge is a row of pending_charges, written with PaymentInitiated. The processor **leases**
+ * due ones in one statement (SKIP LOCKED, then `not_before` moved past the lease and a fresh claim
+ * token per row), asks the provider for each with no transaction or connection held, renewing the
+ * lease while it waits, and then records PaymentProcessed / PaymentFailed and marks the row done
+ * in one transaction that first checks the claim token is still its own. So:
+ * - two replicas never charge the same payment at once, and an outcome is recorded
  *   exactly once (the token check, and the aggregate's expected version behind it);
  * - a slow provider ties up no connection: a pool of 20 can wait on hundreds of charges;
- * - a worker that dies mid-charge (SIGKILL) leaves a lease that expires; another worker takes
- *   the charge over and asks the provider again with the same idempotency key (the payment id),
+ * - a replica that dies mid-charge (SIGKILL) leaves a lease that expires; another (or the same,
+ *   restarted) takes the charge over and asks the provider again with the same idempotency key (the payment id),
  *   and the provider answers with the first charge instead of charging again.
  */
 @Injectable()
 export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('PaymentProcessor');
   private running = false;
-  private workers: Array<Promise<void>> = [];
-  private readonly sleepers = new Set<() => void>();
-  /** Charges queued by this process (wake) that no worker has claimed yet, as far as it can tell. */
-  private queued = 0;
+  private loop: Promise<void> | undefined;
+  /** Charges being made (each from its claim to its record), at most `concurrency`. */
+  private readonly charging = new Set<Promise<void>>();
+  /** Something may be due: a charge was queued here (wake), the last claim left some, or the poll. */
+  private due = true;
+  private readonly signal = new WakeSignal();
   /** Charges under way, to give up on at the end of the shutdown grace period. */
   private readonly inFlight = new Set<(error: Abandoned) => void>();
 
@@ -74,13 +76,18 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   ) {
     const s = service.schema;
     this.claimStatement = preparedStatement(
-      'claim_charge',
-      `UPDATE ${s}.pending_charges c SET not_before = now() + make_interval(secs => $1::double precision / 1000), claim_token = gen_random_uuid()
-       WHERE c.payment_id = (
+      'claim_charges',
+      `WITH picked AS (
          SELECT payment_id FROM ${s}.pending_charges WHERE status = 'pending' AND not_before <= now()
-         ORDER BY not_before LIMIT 1 FOR UPDATE SKIP LOCKED)
-       RETURNING c.payment_id, c.attempts, c.claim_token,
-         EXISTS (SELECT 1 FROM ${s}.pending_charges o WHERE o.status = 'pending' AND o.not_before <= now() AND o.payment_id <> c.payment_id) AS more_due`,
+         ORDER BY not_before LIMIT $2 FOR UPDATE SKIP LOCKED),
+       claimed AS (
+         UPDATE ${s}.pending_charges c SET not_before = now() + make_interval(secs => $1::double precision / 1000), claim_token = gen_random_uuid()
+         FROM picked WHERE c.payment_id = picked.payment_id
+         RETURNING c.payment_id, c.attempts, c.claim_token)
+       SELECT claimed.*,
+         EXISTS (SELECT 1 FROM ${s}.pending_charges o WHERE o.status = 'pending' AND o.not_before <= now()
+                 AND o.payment_id NOT IN (SELECT payment_id FROM picked)) AS more_due
+       FROM claimed`,
     );
   }
 
@@ -95,58 +102,79 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.workers = Array.from({ length: this.options.concurrency }, (_, i) => this.work(i));
+    this.due = true;
+    this.loop = this.dispatch();
   }
 
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const wake of this.sleepers) wake();
+    this.signal.notify();
     const grace = setTimeout(() => {
       for (const abandon of this.inFlight) abandon(new Abandoned('shutting down'));
       this.inFlight.clear();
     }, this.options.shutdownGraceMs);
-    await Promise.all(this.workers);
+    await this.loop;
+    await Promise.allSettled([...this.charging]);
     clearTimeout(grace);
   }
 
-  /**
-   * A charge was queued (after its transaction committed): one idle worker looks now, not at the
-   * next poll. One, not all: a worker that finds work keeps claiming until the queue is empty, and
-   * waking every worker for each charge had them all race (and all but one miss) for it.
-   */
+  /** A charge was queued (after its transaction committed): claim it now, not at the next poll. */
   wake(): void {
-    this.queued++;
-    const [first] = this.sleepers;
-    first?.();
+    this.due = true;
+    this.signal.notify();
   }
 
   /**
-   * A worker that made a charge claims the next one at once only if its claim saw another charge
-   * due, or a charge queued here since (its wake may have found no worker asleep); otherwise it
-   * sleeps until a wake or its poll. Claiming again regardless cost an empty claim (a round trip
-   * and an UPDATE) after nearly every charge.
+   * One loop claims for the whole process, as many due charges as it has room for, in one
+   * statement, and claims again when one was queued meanwhile, when its last claim saw more due
+   * than it took, or at the poll; never while full. Each claimed charge is made on its own.
+   * Independent workers, each claiming one charge, made ~1.8 claims per charge under load: a
+   * charge queued while one worker slept and another finished was claimed for by both.
    */
-  private async work(worker: number): Promise<void> {
+  private async dispatch(): Promise<void> {
+    let pollAt = 0;
     while (this.running) {
-      let next: 'now' | 'later' = 'later';
-      try {
-        next = await this.processOne();
-      } catch (error) {
-        if (!(error instanceof Abandoned)) this.logger.error(`worker ${worker}: ${(error as Error).message}`);
+      const room = this.options.concurrency - this.charging.size;
+      // The poll finds what no wake announced: another replica's charges, retries come due.
+      if (Date.now() >= pollAt) this.due = true;
+      if (room > 0 && this.due) {
+        this.due = false;
+        pollAt = Date.now() + this.options.pollIntervalMs;
+        try {
+          const { claims, moreDue } = await this.claim(room);
+          this.due ||= moreDue;
+          for (const claim of claims) this.track(this.charge(claim));
+        } catch (error) {
+          this.logger.error(`claiming charges: ${(error as Error).message}`);
+        }
+        continue;
       }
-      if (next === 'later' && this.running) await this.sleep(this.options.pollIntervalMs);
+      // Until a wake, a charge finishing (room again), or the poll.
+      await this.signal.wait(Math.max(1, pollAt - Date.now()));
     }
   }
 
-  /**
-   * Leases one due charge, makes it, records the outcome. Says when to look for the next one:
-   * 'now' while more are due, 'later' (at a wake or the poll) when nothing else was.
-   */
-  async processOne(): Promise<'now' | 'later'> {
-    const claim = await this.claim();
-    if (!claim) return 'later';
-    const next = claim.moreDue || this.queued > 0 ? 'now' : 'later';
+  private track(charge: Promise<void>): void {
+    const tracked = charge
+      .catch((error: unknown) => {
+        if (!(error instanceof Abandoned)) this.logger.error(`charge: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        this.charging.delete(tracked);
+        this.signal.notify();
+      });
+    this.charging.add(tracked);
+  }
+
+  /** Claims one due charge, if any, and makes it (tests and tools; the process's loop claims several at once). */
+  async processOne(): Promise<void> {
+    const { claims } = await this.claim(1);
+    for (const claim of claims) await this.charge(claim).catch((error: unknown) => this.logger.error(`charge: ${(error as Error).message}`));
+  }
+
+  /** Makes one claimed charge and records its outcome, renewing the lease meanwhile. */
+  private async charge(claim: Claim): Promise<void> {
     const renewal = setInterval(() => void this.renew(claim).catch((error: Error) => this.logger.warn(`lease of ${claim.paymentId} not renewed: ${error.message}`)), this.options.leaseMs / 3);
     try {
       const payment = await this.payments.load(claim.paymentId);
@@ -163,11 +191,10 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
           }
           // The provider did not answer (network, 5xx): no outcome to record; try again later.
           await this.postpone(claim, error);
-          return next;
+          return;
         }
       }
       await this.record(claim, outcome);
-      return next;
     } catch (error) {
       // Recording failed (a concurrent write, the database): back off so a persistent failure
       // does not spin; the retry's charge is deduplicated by the provider.
@@ -179,14 +206,12 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * The oldest due charge, leased to this worker in a statement of its own, and whether another
-   * was due besides it.
+   * Up to `limit` due charges, oldest first, leased to this process in one statement, and whether
+   * more were due than it took.
    */
-  private async claim(): Promise<(Claim & { moreDue: boolean }) | undefined> {
-    const { rows } = await this.pool.query<{ payment_id: string; attempts: number; claim_token: string; more_due: boolean }>({ ...this.claimStatement, values: [this.options.leaseMs] });
-    const row = rows[0];
-    this.queued = row ? Math.max(0, this.queued - 1) : 0;
-    return row && { paymentId: row.payment_id, attempts: row.attempts, token: row.claim_token, moreDue: row.more_due };
+  private async claim(limit: number): Promise<{ claims: Claim[]; moreDue: boolean }> {
+    const { rows } = await this.pool.query<{ payment_id: string; attempts: number; claim_token: string; more_due: boolean }>({ ...this.claimStatement, values: [this.options.leaseMs, limit] });
+    return { claims: rows.map((row) => ({ paymentId: row.payment_id, attempts: row.attempts, token: row.claim_token })), moreDue: rows.some((row) => row.more_due) };
   }
 
   private async renew(claim: Claim): Promise<void> {
@@ -243,18 +268,6 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     return new Promise<T>((resolve, reject) => {
       this.inFlight.add(reject);
       work.then(resolve, reject).finally(() => this.inFlight.delete(reject));
-    });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
     });
   }
 }

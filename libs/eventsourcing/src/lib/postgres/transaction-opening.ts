@@ -54,19 +54,20 @@ class OpeningQuery extends Query {
 }
 
 /**
- * Clients whose transaction is opened but not sent yet, with the `query` that will send it with
- * their first statement (set on the client itself, over pg's, until then).
+ * Clients whose transaction is opened but not sent yet: the `query` set on the client that will
+ * send it with their first statement, and the client's own `query` it covers, if it had one.
  */
-const unsent = new WeakMap<PoolClient, unknown>();
+const unsent = new WeakMap<PoolClient, { first: unknown; covered?: PropertyDescriptor }>();
 
 /**
  * The statement as a config, when the opening can ride with it: pg sends it by the extended
- * protocol (it is named, or has values) and it wants a promise (no callback, not a Submittable).
+ * protocol (it is named, or has values) and it wants a promise and all rows at once (no
+ * callback, not a Submittable, no row count per fetch).
  */
 function carrier(config: unknown, values: unknown, callback: unknown): QueryConfig | undefined {
   if (callback !== undefined || typeof values === 'function') return undefined;
-  const own = (typeof config === 'string' ? { text: config, values } : config) as (QueryConfig & { submit?: unknown; callback?: unknown }) | null;
-  if (typeof own !== 'object' || own === null || own.submit !== undefined || own.callback !== undefined) return undefined;
+  const own = (typeof config === 'string' ? { text: config, values } : config) as (QueryConfig & { submit?: unknown; callback?: unknown; rows?: unknown }) | null;
+  if (typeof own !== 'object' || own === null || own.submit !== undefined || own.callback !== undefined || own.rows !== undefined) return undefined;
   if (typeof config === 'object' && values !== undefined) return undefined;
   return own.name || (Array.isArray(own.values) && own.values.length > 0) ? own : undefined;
 }
@@ -86,9 +87,10 @@ export async function openTransaction(client: PoolClient, opening: readonly Prep
     return;
   }
   const names = opening.map((statement) => statement.name);
-  const ownQuery = Object.getPrototypeOf(client).query as (...args: unknown[]) => unknown;
+  const covered = Object.getOwnPropertyDescriptor(client, 'query');
+  const ownQuery = client.query as (...args: unknown[]) => unknown;
   const first = (config: unknown, values?: unknown, callback?: unknown): unknown => {
-    // Kept by a caller that wrapped `query` meanwhile (a test counting statements): pg's, then.
+    // Kept by a caller that wrapped `query` meanwhile (a test counting statements): a plain query, then.
     if (!takeUnsentOpening(client)) return ownQuery.call(client, config, values, callback);
     const statement = carrier(config, values, callback);
     if (!statement) {
@@ -101,18 +103,21 @@ export async function openTransaction(client: PoolClient, opening: readonly Prep
       ownQuery.call(client, new OpeningQuery(statement, names, (error, result) => (error ? reject(error) : resolve(result))));
     });
   };
-  unsent.set(client, first);
+  unsent.set(client, { first, covered });
   Object.assign(client, { query: first });
 }
 
 /**
- * True when `client`'s opening was not sent, and now never will be: no statement ran in the
- * transaction, so there is none to commit or roll back.
+ * Takes `client`'s unsent opening off it: true when there was one. Then either the caller sends
+ * it (the first statement), or no statement ran and there is no transaction to commit or roll back.
  */
 export function takeUnsentOpening(client: PoolClient): boolean {
-  const first = unsent.get(client);
-  if (!first) return false;
+  const waiting = unsent.get(client);
+  if (!waiting) return false;
   unsent.delete(client);
-  if (Object.getOwnPropertyDescriptor(client, 'query')?.value === first) delete (client as unknown as { query?: unknown }).query;
+  if (Object.getOwnPropertyDescriptor(client, 'query')?.value === waiting.first) {
+    if (waiting.covered) Object.defineProperty(client, 'query', waiting.covered);
+    else delete (client as unknown as { query?: unknown }).query;
+  }
   return true;
 }

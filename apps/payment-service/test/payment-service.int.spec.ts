@@ -163,6 +163,8 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
     expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.payments WHERE order_id = $1`, [orderId])).rows[0].n).toBe(1);
     expect((await pool.query(`SELECT count(*)::int AS n FROM ${schema}.pending_charges WHERE order_id = $1`, [orderId])).rows[0].n).toBe(1);
+    // The copy under a new event id was ignored: no accepted record for it.
+    expect((await audited(paymentId)).filter((a) => a['command'] === 'InitiatePayment')).toHaveLength(1);
   });
 
   it('OrderPlaced(tok_chargeDeclined) → PaymentFailed (card_declined); an unknown token fails too', async () => {

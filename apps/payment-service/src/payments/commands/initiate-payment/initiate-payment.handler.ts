@@ -1,4 +1,4 @@
-import { afterCommit, ConcurrencyConflictError } from '@causeway/eventsourcing';
+import { afterCommit } from '@causeway/eventsourcing';
 import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -21,8 +21,19 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
 
   async execute(command: InitiatePayment): Promise<ReactionResult> {
     const paymentId = paymentIdFor(command.orderId);
-    // Nearly always the payment is new: it is started without a read, at version 0, and the
-    // stream's unique version says when it is not.
+    const tx = command.transaction;
+    // The charge is queued first, in the same transaction as PaymentInitiated (a payment is never
+    // initiated without it), and the row also tells whether this order's payment exists already:
+    // the same order placed again (a redelivery under a new event id, a replay) starts nothing,
+    // and leaves no accepted record.
+    const queued = await tx.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
+    if (queued.rowCount === 0) {
+      const existing = await this.payments.load(paymentId, tx);
+      this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${existing.current.status}): OrderPlaced ${command.cause.eventId} ignored`);
+      return { paymentId, outcome: 'ignored', reason: 'payment_already_initiated' };
+    }
+    // The payment is new: started without a read, at version 0 (a conflict, a stream without its
+    // charge row, fails the reaction), its audit record written with it in one statement.
     const payment = this.payments.startNew(paymentId);
     payment.execute({
       type: 'InitiatePayment',
@@ -32,26 +43,10 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
       currency: command.currency,
       paymentMethod: command.paymentMethod,
     });
-    let version: number;
-    try {
-      ({ version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), command.transaction));
-    } catch (error) {
-      if (!(error instanceof ConcurrencyConflictError)) throw error;
-      // The same order placed again (a redelivery under a new event id, a replay): its payment
-      // exists already and is not started twice. The conflicting append leaves the consumer's
-      // transaction usable, so this reaction still commits, as ignored.
-      const existing = await this.payments.load(paymentId, command.transaction);
-      this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${existing.current.status}): OrderPlaced ${command.cause.eventId} ignored`);
-      return { paymentId, outcome: 'ignored', reason: 'payment_already_initiated' };
-    }
-    // Same transaction as PaymentInitiated: a payment is never initiated without its charge queued.
-    await command.transaction.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
-    // Only now, not staged before the append as elsewhere: a payment initiated already (above)
-    // ignores the event and must leave no accepted record. Staged here, it rides with the next
-    // append of a shared transaction, or is written at its commit.
-    await this.audit.recordReaction('InitiatePayment', paymentId, command.cause, command.transaction);
+    await this.audit.recordReaction('InitiatePayment', paymentId, command.cause, tx);
+    const { version } = await this.payments.save(payment, reactionCausation(this.service.name, command.cause), tx);
     // Charge as soon as it is committed, not at the processor's next poll.
-    afterCommit(command.transaction, () => this.processor.wake());
+    afterCommit(tx, () => this.processor.wake());
     return { paymentId, version, outcome: 'recorded' };
   }
 }

@@ -27,7 +27,7 @@ export { migrateProjections, ProjectionRunner, type Projection, type ProjectionR
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
 export { GENERIC_PLAN_OPTIONS, preparedName, preparedStatement, type PreparedStatement } from './lib/postgres/prepared-name';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';
-export { afterCommit, beforeCommit, begin, commit, inTransaction, rollback, type BeginOptions } from './lib/postgres/transaction';
+export { afterCommit, beforeCommit, begin, commit, inTransaction, releaseSavepoint, rollback, savepoint, type BeginOptions } from './lib/postgres/transaction';
 export { isDatabaseUnavailable } from './lib/postgres/database-errors';
 export { NestedConnectionError, refuseNestedConnections, whileHolding } from './lib/postgres/connection-guard';
 export { asyncContextKey, runWithValue, valueOf } from './lib/async-context';

@@ -48,8 +48,8 @@ interface Claim {
  *   exactly once (the token check, and the aggregate's expected version behind it);
  * - a slow provider ties up no connection: a pool of 20 can wait on hundreds of charges;
  * - a replica that dies mid-charge (SIGKILL) leaves a lease that expires; another (or the same,
- *   restarted) takes the charge over and asks the provider again with the same idempotency key (the payment id),
- *   and the provider answers with the first charge instead of charging again.
+ *   restarted) takes the charge over and asks the provider again with the same idempotency key
+ *   (the payment id), and the provider answers with the first charge instead of charging again.
  */
 @Injectable()
 export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy {

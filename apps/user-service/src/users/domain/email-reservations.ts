@@ -1,3 +1,4 @@
+import { releaseSavepoint, savepoint } from '@causeway/eventsourcing';
 import { ConflictException } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 
@@ -9,9 +10,9 @@ const UNIQUE_VIOLATION = '23505';
  */
 export async function reserveEmail(tx: PoolClient, schema: string, email: string, userId: string): Promise<void> {
   try {
-    await tx.query('SAVEPOINT reserve_email');
+    await savepoint(tx, 'reserve_email');
     await tx.query(`INSERT INTO ${schema}.email_reservations (email, user_id) VALUES ($1, $2)`, [email, userId]);
-    await tx.query('RELEASE SAVEPOINT reserve_email');
+    await releaseSavepoint(tx, 'reserve_email');
   } catch (error) {
     await tx.query('ROLLBACK TO SAVEPOINT reserve_email');
     if ((error as { code?: string }).code === UNIQUE_VIOLATION) {

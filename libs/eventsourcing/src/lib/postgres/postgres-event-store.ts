@@ -4,7 +4,7 @@ import type { AggregateHistory, AppendRequest, AppendResult, Checkpoint, EventSc
 import { AppendNotifier, appendChannel, type LocalAppendListener } from './append-notifier';
 import { preparedStatement, type PreparedStatement } from './prepared-name';
 import { sqlIdentifier } from './sql-identifier';
-import { afterCommit, beforeCommit, transactionKey } from './transaction';
+import { afterCommit, beforeCommit, releaseSavepoint, savepoint, transactionKey } from './transaction';
 
 export interface PostgresEventStoreOptions {
   schema: string;
@@ -224,17 +224,18 @@ export class PostgresEventStore implements EventStore {
     // Inside a caller's transaction a failing statement would abort it; a savepoint keeps the
     // transaction usable so the caller can still see a duplicate as a no-op. The one-event
     // statement for transactions does not fail on a conflict, so it needs none.
-    const savepoint = tx !== undefined && !single;
+    const underSavepoint = tx !== undefined && !single;
     try {
-      if (savepoint) await db.query('SAVEPOINT causeway_append');
+      // Both sent with the next statement: the INSERT carries the SAVEPOINT, whatever follows the RELEASE.
+      if (underSavepoint) await savepoint(db as PoolClient, 'causeway_append');
       const { rows } = await db.query<{ global_position: string }>({ ...statement, values });
-      if (savepoint) await db.query('RELEASE SAVEPOINT causeway_append');
+      if (underSavepoint) await releaseSavepoint(db as PoolClient, 'causeway_append');
       if (rows.length === events.length) {
         await this.whenCommitted(tx, events);
         return { version: expectedVersion + events.length, positions: rows.map((r) => BigInt(r.global_position)), duplicate: false };
       }
     } catch (error) {
-      if (savepoint) await db.query('ROLLBACK TO SAVEPOINT causeway_append');
+      if (underSavepoint) await db.query('ROLLBACK TO SAVEPOINT causeway_append');
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
     }
     return this.explainRejectedAppend(db, request);
@@ -401,10 +402,10 @@ export class PostgresEventStore implements EventStore {
     }
     // In the caller's transaction: a failed snapshot must not abort the events' commit.
     const client = transaction as PoolClient;
-    await client.query('SAVEPOINT causeway_snapshot');
+    await savepoint(client, 'causeway_snapshot');
     try {
       await client.query(sql, params);
-      await client.query('RELEASE SAVEPOINT causeway_snapshot');
+      await releaseSavepoint(client, 'causeway_snapshot');
     } catch (error) {
       await client.query('ROLLBACK TO SAVEPOINT causeway_snapshot');
       throw error;

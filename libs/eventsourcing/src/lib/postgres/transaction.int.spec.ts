@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@causeway/testing';
 import type { PoolClient } from 'pg';
 import { preparedStatement } from './prepared-name';
-import { begin, commit, rollback } from './transaction';
+import { begin, commit, releaseSavepoint, rollback, savepoint } from './transaction';
 
 describe('begin / commit / rollback (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -28,6 +28,8 @@ describe('begin / commit / rollback (real PostgreSQL)', () => {
     await begin(client, { statementTimeoutMs: 50 });
     await commit(client);
     await begin(client);
+    await savepoint(client, 'attempt');
+    await releaseSavepoint(client, 'attempt');
     await commit(client);
     take();
   });
@@ -61,9 +63,9 @@ describe('begin / commit / rollback (real PostgreSQL)', () => {
   it('sets the statement timeout in the same round trip', async () => {
     await begin(client, { statementTimeoutMs: 50 });
     await expect(client.query('SELECT pg_sleep($1)', [1])).rejects.toMatchObject({ code: '57014' });
-    expect(take()).toEqual(['E']);
+    // (The error reaches the caller before the server's ReadyForQuery after it.)
     await rollback(client);
-    expect(take()).toEqual(['I']);
+    expect(take()).toEqual(['E', 'I']);
   });
 
   it('fails with the first statement’s own error, and the connection serves the next transaction', async () => {
@@ -88,6 +90,24 @@ describe('begin / commit / rollback (real PostgreSQL)', () => {
     expect(take()).toEqual([]);
     await client.query('SELECT 1');
     expect(take()).toEqual(['I']);
+  });
+
+  it('sends SAVEPOINT and RELEASE with the statement after each; a failed statement that carried a SAVEPOINT can be rolled back to it', async () => {
+    const before = await count();
+    await begin(client);
+    await client.query(insert('kept'));
+    await savepoint(client, 'attempt');
+    expect(take()).toEqual(['T']);
+    await expect(client.query(insert('kept'))).rejects.toMatchObject({ code: '23505' });
+    await client.query('ROLLBACK TO SAVEPOINT attempt');
+    await savepoint(client, 'attempt');
+    await client.query(insert('also kept'));
+    await releaseSavepoint(client, 'attempt');
+    await commit(client);
+    // The failed INSERT with its SAVEPOINT, the ROLLBACK TO, the INSERT carrying the new
+    // SAVEPOINT, the COMMIT (the RELEASE had nothing to ride with).
+    expect(take()).toEqual(['E', 'T', 'T', 'I']);
+    expect(await count()).toBe(before + 2);
   });
 
   it('sends the opening on its own before a first statement sent as plain text', async () => {

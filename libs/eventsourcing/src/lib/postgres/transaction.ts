@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import { whileHolding } from './connection-guard';
-import { preparedStatement } from './prepared-name';
-import { openTransaction, takeUnsentOpening } from './transaction-opening';
+import { preparedStatement, type PreparedStatement } from './prepared-name';
+import { sqlIdentifier } from './sql-identifier';
+import { deferToNextStatement, takeDeferred } from './deferred-statements';
 
 /**
  * Work to run just before and just after a transaction commits, per open transaction. Only
@@ -25,11 +26,31 @@ const setStatementTimeout = (ms: number) => preparedStatement('statement_timeout
 /**
  * BEGIN on `client`, tracked so that work inside it can defer writes to just before COMMIT and
  * side effects to after it. BEGIN (and the statement timeout) are sent with the transaction's
- * first statement, in its round trip (openTransaction).
+ * first statement, in its round trip (deferToNextStatement).
  */
 export async function begin(client: PoolClient, options: BeginOptions = {}): Promise<void> {
-  await openTransaction(client, options.statementTimeoutMs === undefined ? [BEGIN] : [BEGIN, setStatementTimeout(options.statementTimeoutMs)]);
+  await deferToNextStatement(client, options.statementTimeoutMs === undefined ? [BEGIN] : [BEGIN, setStatementTimeout(options.statementTimeoutMs)], true);
   commitHooks.set(client, { before: [], after: [] });
+}
+
+const savepointStatements = new Map<string, PreparedStatement>();
+const savepointStatement = (text: string) => {
+  let statement = savepointStatements.get(text);
+  if (!statement) savepointStatements.set(text, (statement = preparedStatement('savepoint', text)));
+  return statement;
+};
+
+/**
+ * SAVEPOINT `name` in the transaction on `client`, sent with the next statement (the one it
+ * protects), in its round trip. ROLLBACK TO SAVEPOINT is sent as it is.
+ */
+export async function savepoint(client: PoolClient, name: string): Promise<void> {
+  await deferToNextStatement(client, [savepointStatement(`SAVEPOINT ${sqlIdentifier(name)}`)]);
+}
+
+/** RELEASE SAVEPOINT `name`, sent with the next statement; the commit releases it anyway if none follows. */
+export async function releaseSavepoint(client: PoolClient, name: string): Promise<void> {
+  await deferToNextStatement(client, [savepointStatement(`RELEASE SAVEPOINT ${sqlIdentifier(name)}`)]);
 }
 
 /**
@@ -42,14 +63,14 @@ export async function commit(client: PoolClient): Promise<void> {
   // A hook may register another (a write deferred by a write): run until none is left.
   while (hooks?.before.length) await hooks.before.shift()?.();
   commitHooks.delete(client);
-  if (!takeUnsentOpening(client)) await client.query('COMMIT');
+  if (!takeDeferred(client)?.opensTransaction) await client.query('COMMIT');
   for (const hook of hooks?.after ?? []) hook();
 }
 
 /** ROLLBACK; the hooks registered meanwhile are dropped. */
 export async function rollback(client: PoolClient): Promise<void> {
   commitHooks.delete(client);
-  if (!takeUnsentOpening(client)) await client.query('ROLLBACK');
+  if (!takeDeferred(client)?.opensTransaction) await client.query('ROLLBACK');
 }
 
 /**

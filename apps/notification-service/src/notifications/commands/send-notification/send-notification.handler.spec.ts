@@ -11,7 +11,7 @@ import { SendNotificationHandler } from './send-notification.handler';
 /** A stand-in for the consumer's transaction: records the statements the handler runs in it. */
 function fakeTransaction() {
   const statements: string[] = [];
-  return { statements, tx: { query: async (sql: string) => void statements.push(sql) } as unknown as PoolClient };
+  return { statements, tx: { query: async (sql: string | { text: string }) => void statements.push(typeof sql === 'string' ? sql : sql.text) } as unknown as PoolClient };
 }
 
 function setup(deliver: (n: OutgoingNotification) => Promise<void>) {

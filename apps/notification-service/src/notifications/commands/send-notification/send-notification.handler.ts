@@ -1,3 +1,4 @@
+import { savepoint } from '@causeway/eventsourcing';
 import { AuditTrail, reactionCausation, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Logger } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
@@ -38,12 +39,12 @@ export class SendNotificationHandler implements ICommandHandler<SendNotification
   /**
    * A channel failure is a fact to record, not an exception that would retry and dead-letter the
    * cause event. The savepoint keeps a failed channel write from aborting the consumer's
-   * transaction, which still has to record NotificationFailed and the inbox row. After a
-   * delivery the savepoint is left to the commit, which releases it anyway: RELEASE would cost
-   * a round trip per notification and change nothing.
+   * transaction, which still has to record NotificationFailed and the inbox row. The savepoint
+   * rides with the channel's first statement; after a delivery it is left to the commit, which
+   * releases it anyway.
    */
   private async deliver(notification: OutgoingNotification, tx: PoolClient): Promise<DeliveryOutcome> {
-    await tx.query('SAVEPOINT deliver_notification');
+    await savepoint(tx, 'deliver_notification');
     try {
       await this.channel.deliver(notification, tx);
       return { delivered: true };

@@ -184,11 +184,11 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     const textsOf = async (...ids: string[]) => Promise.all(ids.map(async (id) => (await store.readStream(id)).map((e) => e.data['text'])));
     const outboxOf = async (...ids: string[]) =>
       (await db.pool.query(`SELECT aggregate_id, version FROM ${db.schema}.outbox WHERE aggregate_id = ANY($1::uuid[]) ORDER BY id`, [ids])).rows.map((r) => ids.indexOf(r.aggregate_id));
-    /** The statements `client` sends while `work` runs. */
-    const statementsDuring = async (client: PoolClient, work: () => Promise<unknown>) => {
+    /** The statements `client` sends while `work` runs (those `counted` picks). */
+    const statementsDuring = async (client: PoolClient, work: () => Promise<unknown>, counted: (statement: unknown) => boolean = () => true) => {
       const query = client.query;
       let sent = 0;
-      client.query = ((...args: Parameters<PoolClient['query']>) => (sent++, query.apply(client, args))) as PoolClient['query'];
+      client.query = ((...args: Parameters<PoolClient['query']>) => (counted(args[0]) && sent++, query.apply(client, args))) as PoolClient['query'];
       try {
         await work();
       } finally {
@@ -225,8 +225,9 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       await inTransaction(db.pool, async (tx) => {
         first = staged(tx, 'staged');
         await store.stage(first);
-        // The staged one, then this append as always: SAVEPOINT, INSERT, RELEASE.
-        expect(await statementsDuring(tx, () => store.append({ aggregateId: main, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')], transaction: tx }))).toBe(4);
+        // The staged one, then this append as always (its SAVEPOINT and RELEASE ride with statements).
+        const appends = (statement: unknown) => String((statement as { name?: string }).name).startsWith('causeway_append');
+        expect(await statementsDuring(tx, () => store.append({ aggregateId: main, aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')], transaction: tx }), appends)).toBe(2);
       });
       expect(await textsOf(first!.aggregateId, main)).toEqual([['staged'], ['a', 'b']]);
     });

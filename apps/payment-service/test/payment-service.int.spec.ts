@@ -349,51 +349,40 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
   });
 
-  it('drains a backlog of charges one after the other without waiting for its poll, and makes no empty claim after the last', async () => {
+  /**
+   * Queues `count` charges while the service's processor is stopped, then lets a processor with
+   * room for `concurrency` and a poll a minute away make them all: the claims it took.
+   */
+  async function claimsToDrain(count: number, concurrency: number): Promise<number> {
     const own = app.get(PaymentProcessor);
     await own.stop();
-    const orderIds = [randomUUID(), randomUUID(), randomUUID()];
-    await send(...orderIds.map((orderId) => orderPlaced(orderId, 'tok_visa')));
-    for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentInitiated');
-    const claimed = (query: unknown) => /SET not_before = .*claim_token = gen_random_uuid\(\)/s.test(typeof query === 'string' ? query : (query as { text: string }).text);
-    const claims = () => jest.mocked(pool.query).mock.calls.filter(([query]) => claimed(query)).length;
-    jest.spyOn(pool, 'query');
-    // One worker that would sleep a minute between polls: only claiming on at once drains the three in time.
-    const options = { concurrency: 1, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
-    const processor = new PaymentProcessor(pool, app.get(SERVICE), new SandboxPaymentProvider(1, 1_000), app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
-    processor.start();
-    try {
-      for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentProcessed', 20_000);
-      await processor.stop(); // a worker that claims again after the last charge has done so by now
-      expect(claims()).toBe(3);
-    } finally {
-      await processor.stop();
-      jest.mocked(pool.query).mockRestore();
-      own.start();
-    }
-  });
-
-  it('leases every due charge it has room for in one statement, and claims nothing more once none is left', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderIds = Array.from({ length: 5 }, () => randomUUID());
+    const orderIds = Array.from({ length: count }, () => randomUUID());
     await send(...orderIds.map((orderId) => orderPlaced(orderId, 'tok_visa')));
     for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentInitiated');
     const claims = () => jest.mocked(pool.query).mock.calls.filter(([query]) => /claim_token = gen_random_uuid\(\)/.test((query as { text?: string }).text ?? '')).length;
     jest.spyOn(pool, 'query');
-    // Room for eight, a poll a minute away: one claim takes all five.
-    const options = { concurrency: 8, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
+    const options = { concurrency, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
     const processor = new PaymentProcessor(pool, app.get(SERVICE), new SandboxPaymentProvider(1, 1_000), app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
     processor.start();
     try {
       for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentProcessed', 20_000);
-      await processor.stop();
-      expect(claims()).toBe(1);
+      await processor.stop(); // one that claims again after the last charge has done so by now
+      return claims();
     } finally {
       await processor.stop();
       jest.mocked(pool.query).mockRestore();
       own.start();
     }
+  }
+
+  it('drains a backlog of charges one after the other without waiting for its poll, and makes no empty claim after the last', async () => {
+    // Room for one: only claiming on at once drains the three in time.
+    expect(await claimsToDrain(3, 1)).toBe(3);
+  });
+
+  it('leases every due charge it has room for in one statement, and claims nothing more once none is left', async () => {
+    // Room for eight: one claim takes all five.
+    expect(await claimsToDrain(5, 8)).toBe(1);
   });
 
   it('a charge leased by a worker that died is taken over when the lease expires, with the same idempotency key', async () => {

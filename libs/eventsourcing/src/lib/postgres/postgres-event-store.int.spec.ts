@@ -81,9 +81,12 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     expect((await store.readStream(id)).map((e) => e.data['text'])).toEqual(['x', 'y']);
   });
 
-  it('announces an append on its channel only once it is committed: at once, at the commit of a begin() transaction, or inside any other', async () => {
-    // A schema of its own: the other tests' appends may still owe their channel a (folded) NOTIFY.
-    const own = await createTestDatabase('es_notify', 3);
+  /**
+   * A store on a schema (and NOTIFY channel) of its own, and a connection LISTENing on it: the
+   * other tests' appends may still owe their channel a (folded) NOTIFY. `arrivals`: when each came.
+   */
+  async function storeOnOwnChannel(prefix: string) {
+    const own = await createTestDatabase(prefix, 3);
     await migrateEventStore(own.pool, { schema: own.schema, partitions: 1 });
     const notifying = new PostgresEventStore(own.pool, { schema: own.schema, schemas: contractTestSchemas().schemas });
     const listener = new Client({ connectionString: testSettings().event_store.database_url });
@@ -91,6 +94,11 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     const arrivals: number[] = [];
     listener.on('notification', (n) => n.channel === appendChannel(own.schema) && arrivals.push(performance.now()));
     await listener.query(`LISTEN ${appendChannel(own.schema)}`);
+    return { own, notifying, listener, arrivals };
+  }
+
+  it('announces an append on its channel only once it is committed: at once, at the commit of a begin() transaction, or inside any other', async () => {
+    const { own, notifying, listener, arrivals } = await storeOnOwnChannel('es_notify');
     const append = (transaction?: PoolClient) => notifying.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('n')], transaction });
     try {
       await append();
@@ -130,14 +138,7 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
   });
 
   it('wakes listeners of its own process by a call, and sends no NOTIFY while they serve every replica', async () => {
-    const own = await createTestDatabase('es_local_wake', 3);
-    await migrateEventStore(own.pool, { schema: own.schema, partitions: 1 });
-    const notifying = new PostgresEventStore(own.pool, { schema: own.schema, schemas: contractTestSchemas().schemas });
-    const listener = new Client({ connectionString: testSettings().event_store.database_url });
-    await listener.connect();
-    let arrivals = 0;
-    listener.on('notification', (n) => n.channel === appendChannel(own.schema) && arrivals++);
-    await listener.query(`LISTEN ${appendChannel(own.schema)}`);
+    const { own, notifying, listener, arrivals } = await storeOnOwnChannel('es_local_wake');
     const query = jest.spyOn(own.pool, 'query');
     const notifies = () => query.mock.calls.filter(([statement]) => String(statement).includes('pg_notify')).length;
     const append = () => notifying.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('n')] });
@@ -148,7 +149,7 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
     try {
       // A standby relay here: the active one, in another replica, needs the NOTIFY.
       await append();
-      await waitFor('the NOTIFY for the other replica', () => arrivals === 1, { timeoutMs: 5_000 });
+      await waitFor('the NOTIFY for the other replica', () => arrivals.length === 1, { timeoutMs: 5_000 });
       expect(wakes).toEqual(['runner', 'relay']);
 
       relayActive = true;
@@ -159,7 +160,7 @@ describe('PostgresEventStore (real PostgreSQL)', () => {
       stopRelay();
       stopRunner();
       await append();
-      await waitFor('the NOTIFY once nobody here listens', () => arrivals === 2, { timeoutMs: 5_000 });
+      await waitFor('the NOTIFY once nobody here listens', () => arrivals.length === 2, { timeoutMs: 5_000 });
       expect(notifies()).toBe(2);
       expect(wakes).toHaveLength(4);
     } finally {

@@ -20,8 +20,15 @@ export interface BeginOptions {
   statementTimeoutMs?: number;
 }
 
-const BEGIN = preparedStatement('begin', 'BEGIN');
-const setStatementTimeout = (ms: number) => preparedStatement('statement_timeout', `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
+/** The statements begin() and the savepoints defer, each named once. */
+const named = new Map<string, PreparedStatement>();
+const statement = (purpose: string, text: string) => {
+  let known = named.get(text);
+  if (!known) named.set(text, (known = preparedStatement(purpose, text)));
+  return known;
+};
+const BEGIN = statement('begin', 'BEGIN');
+const setStatementTimeout = (ms: number) => statement('statement_timeout', `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`);
 
 /**
  * BEGIN on `client`, tracked so that work inside it can defer writes to just before COMMIT and
@@ -33,24 +40,17 @@ export async function begin(client: PoolClient, options: BeginOptions = {}): Pro
   commitHooks.set(client, { before: [], after: [] });
 }
 
-const savepointStatements = new Map<string, PreparedStatement>();
-const savepointStatement = (text: string) => {
-  let statement = savepointStatements.get(text);
-  if (!statement) savepointStatements.set(text, (statement = preparedStatement('savepoint', text)));
-  return statement;
-};
-
 /**
  * SAVEPOINT `name` in the transaction on `client`, sent with the next statement (the one it
  * protects), in its round trip. ROLLBACK TO SAVEPOINT is sent as it is.
  */
 export async function savepoint(client: PoolClient, name: string): Promise<void> {
-  await deferToNextStatement(client, [savepointStatement(`SAVEPOINT ${sqlIdentifier(name)}`)]);
+  await deferToNextStatement(client, [statement('savepoint', `SAVEPOINT ${sqlIdentifier(name)}`)]);
 }
 
 /** RELEASE SAVEPOINT `name`, sent with the next statement; the commit releases it anyway if none follows. */
 export async function releaseSavepoint(client: PoolClient, name: string): Promise<void> {
-  await deferToNextStatement(client, [savepointStatement(`RELEASE SAVEPOINT ${sqlIdentifier(name)}`)]);
+  await deferToNextStatement(client, [statement('savepoint', `RELEASE SAVEPOINT ${sqlIdentifier(name)}`)]);
 }
 
 /**

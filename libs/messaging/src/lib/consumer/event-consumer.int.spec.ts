@@ -150,6 +150,17 @@ describe('EventConsumer (real PostgreSQL and Kafka)', () => {
     expect(txOf.get(events[6].eventId)).not.toBe(txOf.get(events[5].eventId));
   });
 
+  it('lets the messages of types it does not handle pass within a shared transaction', async () => {
+    const events = Array.from({ length: 10 }, () => userCreated());
+    // Each handled event followed by one of a type this consumer ignores, as on a topic several services share.
+    const messages = events.flatMap((e) => [e, { ...userCreated(), eventType: 'UserDeleted' }]).map((e) => ({ ...toKafkaMessage(e), partition: 0 }));
+    await producer.send({ topic, acks: -1, messages });
+    await startConsumer(recordEffect);
+    await waitFor('every handled event to take effect', async () => (await effects()) === 10);
+    const { rows } = await db.pool.query<{ n: number }>(`SELECT count(DISTINCT tx)::int AS n FROM ${db.schema}.effects`);
+    expect(rows[0].n).toBeLessThanOrEqual(2);
+  });
+
   it('shares a transaction among at most MAX_SHARED_TRANSACTION messages however large the batch, so savepoints never overflow PostgreSQL’s 64 cached subtransactions', async () => {
     const events = Array.from({ length: 90 }, () => userCreated());
     await producer.send({ topic, acks: -1, messages: events.map((e) => ({ ...toKafkaMessage(e), partition: 0 })) });

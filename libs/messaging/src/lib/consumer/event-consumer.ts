@@ -315,37 +315,45 @@ export class EventConsumer {
   }
 
   /**
-   * The messages from `from` that can share one transaction: consecutive ones this service
-   * handles, at most batchSize and MAX_SHARED_TRANSACTION, of distinct keys. One key (one
-   * aggregate) per group keeps a handler's reads that go outside the transaction (a cache,
+   * The messages from `from` that can share one transaction: up to batchSize and
+   * MAX_SHARED_TRANSACTION this service handles, of distinct keys, and the messages of types it
+   * does not handle between them (nothing to do for those; their offsets move with the group's).
+   * A message that cannot be decoded ends the group: it is dead-lettered in its turn. One key
+   * (one aggregate) per group keeps a handler's reads that go outside the transaction (a cache,
    * another service) from missing the uncommitted effect of an earlier message of the group:
    * two events of one aggregate are still handled one commit after the other, as across
-   * partitions.
+   * partitions. (Letting the unhandled pass matters: a topic's events alternate between types a
+   * service handles and types it ignores, and each one ending the group cut it to one message.)
    */
   private nextGroup(deliveries: Delivery[], from: number): Delivery[] {
     const group = [deliveries[from]];
     if (!deliveries[from].handler) return group;
     const keys = new Set([keyOf(deliveries[from])]);
     const limit = Math.min(this.options.batchSize, MAX_SHARED_TRANSACTION);
-    for (let i = from + 1; i < deliveries.length && group.length < limit; i++) {
+    for (let i = from + 1, handled = 1; i < deliveries.length && handled < limit; i++) {
       const next = deliveries[i];
-      if (!next.handler || keys.has(keyOf(next))) break;
-      keys.add(keyOf(next));
+      if ('undecodable' in next) break;
+      if (next.handler) {
+        if (keys.has(keyOf(next))) break;
+        keys.add(keyOf(next));
+        handled++;
+      }
       group.push(next);
     }
     return group;
   }
 
   /**
-   * A group of several messages is handled in one transaction: one inbox insert per message,
-   * one commit for all (under load, a partition's backlog costs a fraction of the round trips
-   * and WAL flushes). If any of them fails, the transaction is rolled back and each message is
-   * handled on its own, with retries and the DLQ, as if the group had never been tried.
+   * The handled messages of a group, when there are several, in one transaction: one inbox
+   * statement, one commit for all (under load, a partition's backlog costs a fraction of the
+   * round trips and WAL flushes). If any of them fails, the transaction is rolled back and each
+   * message is handled on its own, with retries and the DLQ, as if the group had never been tried.
    */
   private async processGroup(group: Delivery[], heartbeat: () => Promise<void>): Promise<boolean> {
-    if (group.length > 1) {
+    const handled = group.filter((delivery) => delivery.handler);
+    if (handled.length > 1) {
       try {
-        await this.handleInOneTransaction(group, 1);
+        await this.handleInOneTransaction(handled, 1);
         return true;
       } catch (error) {
         this.options.onError?.(error);

@@ -58,8 +58,8 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   private loop: Promise<void> | undefined;
   /** Charges being made (each from its claim to its record), at most `concurrency`. */
   private readonly charging = new Set<Promise<void>>();
-  /** Something may be due: a charge was queued here (wake), the last claim left some, or the poll. */
-  private due = true;
+  /** Something may be due: a charge was queued here (wake), the last claim left some, or the poll (the loop's first turn is one). */
+  private due = false;
   private readonly signal = new WakeSignal();
   /** Charges under way, to give up on at the end of the shutdown grace period. */
   private readonly inFlight = new Set<(error: Abandoned) => void>();
@@ -102,7 +102,6 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.due = true;
     this.loop = this.dispatch();
   }
 
@@ -156,21 +155,24 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   private track(charge: Promise<void>): void {
-    const tracked = charge
-      .catch((error: unknown) => {
-        if (!(error instanceof Abandoned)) this.logger.error(`charge: ${(error as Error).message}`);
-      })
-      .finally(() => {
-        this.charging.delete(tracked);
-        this.signal.notify();
-      });
+    const tracked = this.reported(charge).finally(() => {
+      this.charging.delete(tracked);
+      this.signal.notify();
+    });
     this.charging.add(tracked);
   }
 
   /** Claims one due charge, if any, and makes it (tests and tools; the process's loop claims several at once). */
   async processOne(): Promise<void> {
     const { claims } = await this.claim(1);
-    for (const claim of claims) await this.charge(claim).catch((error: unknown) => this.logger.error(`charge: ${(error as Error).message}`));
+    for (const claim of claims) await this.reported(this.charge(claim));
+  }
+
+  /** A charge that failed is logged (one given up at shutdown is not a failure): it stays pending for a retry. */
+  private reported(charge: Promise<void>): Promise<void> {
+    return charge.catch((error: unknown) => {
+      if (!(error instanceof Abandoned)) this.logger.error(`charge: ${(error as Error).message}`);
+    });
   }
 
   /** Makes one claimed charge and records its outcome, renewing the lease meanwhile. */

@@ -62,5 +62,20 @@ export const paymentService: ServiceDefinition = {
       // a row lock held for the whole provider call (see PaymentProcessor).
       sql: (s) => `ALTER TABLE ${s}.pending_charges ADD COLUMN claim_token uuid;`,
     },
+    {
+      id: 3,
+      name: 'charge details on pending charges',
+      // The processor makes a charge from its claimed row alone, without reading the payment's
+      // events on the way to the provider. Rows queued before this take theirs from their
+      // PaymentInitiated, committed with them.
+      sql: (s) => `
+        ALTER TABLE ${s}.pending_charges ADD COLUMN amount_cents bigint, ADD COLUMN currency text, ADD COLUMN payment_method text;
+        UPDATE ${s}.pending_charges c
+           SET amount_cents = (e.data->>'amountCents')::bigint, currency = e.data->>'currency', payment_method = e.data->>'paymentMethod'
+          FROM ${s}.events e
+         WHERE e.aggregate_id = c.payment_id AND e.event_type = 'PaymentInitiated';
+        ALTER TABLE ${s}.pending_charges
+          ALTER COLUMN amount_cents SET NOT NULL, ALTER COLUMN currency SET NOT NULL, ALTER COLUMN payment_method SET NOT NULL;`,
+    },
   ],
 };

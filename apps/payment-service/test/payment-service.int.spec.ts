@@ -1,5 +1,5 @@
 import { topicOf, type EventEnvelope } from '@causeway/contracts';
-import type { EventStore, StoredEvent } from '@causeway/eventsourcing';
+import { migrateEventStore, runMigrations, type EventStore, type StoredEvent } from '@causeway/eventsourcing';
 import { KafkaEventTransport, toKafkaMessage } from '@causeway/messaging';
 import { createHttpApp, EVENT_STORE, KAFKA, PG_POOL, QueryCache, SERVICE } from '@causeway/service-runtime';
 import { testSettings, uniqueName, waitFor } from '@causeway/testing';
@@ -9,11 +9,11 @@ import type { Kafka, Producer } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { AppModule } from '../src/app.module';
+import { paymentService } from '../src/payment-service.definition';
 import { noteOrderCancelled } from '../src/payments/domain/order-states';
 import { paymentIdFor } from '../src/payments/domain/payment-id';
-import { PAYMENT_REPOSITORY } from '../src/payments/domain/payment.repository';
 import { PaymentProcessor } from '../src/payments/processor/payment-processor';
-import type { PaymentProvider } from '../src/payments/provider/payment-provider.port';
+import type { ChargeRequest, PaymentProvider } from '../src/payments/provider/payment-provider.port';
 import { SandboxPaymentProvider } from '../src/payments/provider/sandbox-payment-provider';
 
 /**
@@ -239,7 +239,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     const sandbox = new SandboxPaymentProvider(20, 1_000);
     const counting: PaymentProvider = { charge: (request) => (charged.push(request.idempotencyKey), sandbox.charge(request)) };
     const options = { concurrency: 3, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
-    const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), counting, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus)));
+    const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), counting, options, app.get(CommandBus)));
     replicas.forEach((p) => p.start());
     try {
       await Promise.all(orderIds.map((id) => waitForEvent(paymentIdFor(id), 'PaymentProcessed')));
@@ -270,6 +270,53 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed', 'PaymentRefunded']);
   });
 
+  it('asks the provider for what the queued charge holds (amount, currency, method; the payment id as key), reading no event first', async () => {
+    const own = app.get(PaymentProcessor);
+    await own.stop();
+    const orderId = randomUUID();
+    const paymentId = paymentIdFor(orderId);
+    await send(orderPlaced(orderId, 'tok_visa', 4_321));
+    await waitForEvent(paymentId, 'PaymentInitiated');
+    const reads = [jest.spyOn(store, 'loadAggregate'), jest.spyOn(store, 'readStream')];
+    const asked: Array<{ request: ChargeRequest; readsBefore: number }> = [];
+    const sandbox = new SandboxPaymentProvider(1, 1_000);
+    const provider: PaymentProvider = {
+      charge: (request) => {
+        asked.push({ request, readsBefore: reads.reduce((n, read) => n + read.mock.calls.length, 0) });
+        return sandbox.charge(request);
+      },
+    };
+    const options = { concurrency: 1, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
+    try {
+      await new PaymentProcessor(pool, app.get(SERVICE), provider, options, app.get(CommandBus)).processOne();
+    } finally {
+      reads.forEach((read) => read.mockRestore());
+      own.start();
+    }
+    expect(asked).toEqual([{ request: { idempotencyKey: paymentId, amountCents: 4_321, currency: 'EUR', paymentMethod: 'tok_visa' }, readsBefore: 0 }]);
+    expect(await history(paymentId)).toEqual(['PaymentInitiated', 'PaymentProcessed']);
+  });
+
+  it('migration 3 gives the charges queued before it their amount, currency and method, from their PaymentInitiated', async () => {
+    const older = uniqueName('payment_m3');
+    const paymentId = randomUUID();
+    try {
+      await migrateEventStore(pool, { schema: older, partitions: settings.event_store.partitions });
+      await runMigrations(pool, older, paymentService.name, (paymentService.migrations ?? []).slice(0, 2));
+      await pool.query(`INSERT INTO ${older}.pending_charges (payment_id, order_id) VALUES ($1, $2)`, [paymentId, randomUUID()]);
+      await pool.query(
+        `INSERT INTO ${older}.events (aggregate_id, version, event_id, event_type, aggregate_type, schema_version, data, metadata, occurred_at)
+         VALUES ($1, 1, gen_random_uuid(), 'PaymentInitiated', 'Payment', 1, $2, '{}', now())`,
+        [paymentId, { paymentId, orderId: randomUUID(), userId: USER_ID, amountCents: 1_234, currency: 'USD', paymentMethod: 'tok_visa' }],
+      );
+      await runMigrations(pool, older, paymentService.name, paymentService.migrations ?? []);
+      const { rows } = await pool.query(`SELECT amount_cents::int, currency, payment_method FROM ${older}.pending_charges WHERE payment_id = $1`, [paymentId]);
+      expect(rows).toEqual([{ amount_cents: 1_234, currency: 'USD', payment_method: 'tok_visa' }]);
+    } finally {
+      await pool.query(`DROP SCHEMA IF EXISTS ${older} CASCADE`);
+    }
+  });
+
   it('a provider error is retried with backoff, with the same idempotency key, until there is an answer', async () => {
     const { own, paymentId } = await initiatedWhileStopped();
     const calls: string[] = [];
@@ -282,7 +329,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
       },
     };
     const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
-    const processor = new PaymentProcessor(pool, app.get(SERVICE), flaky, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), flaky, options, app.get(CommandBus));
     processor.start();
     try {
       await waitForEvent(paymentId, 'PaymentProcessed');
@@ -301,7 +348,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     let called = false;
     const hanging: PaymentProvider = { charge: () => ((called = true), new Promise(() => undefined)) };
     const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 50, leaseMs: 10_000 };
-    const processor = new PaymentProcessor(pool, app.get(SERVICE), hanging, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), hanging, options, app.get(CommandBus));
     processor.start();
     await waitFor('the charge to be under way', () => called);
     const started = performance.now();
@@ -320,7 +367,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     const sandbox = new SandboxPaymentProvider(1, 1_000);
     const slow: PaymentProvider = { charge: (request) => (calls.push(request.idempotencyKey), new Promise<void>((r) => (answer = r)).then(() => sandbox.charge(request))) };
     const options = { concurrency: 1, pollIntervalMs: 20, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 300 };
-    const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), slow, app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus)));
+    const replicas = [0, 1].map(() => new PaymentProcessor(pool, app.get(SERVICE), slow, options, app.get(CommandBus)));
     replicas.forEach((p) => p.start());
     try {
       await waitFor('the charge to be under way', () => answer !== undefined);
@@ -362,7 +409,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
     const claims = () => jest.mocked(pool.query).mock.calls.filter(([query]) => /claim_token = gen_random_uuid\(\)/.test((query as { text?: string }).text ?? '')).length;
     jest.spyOn(pool, 'query');
     const options = { concurrency, pollIntervalMs: 60_000, retryBackoffMs: 10, maxBackoffMs: 100, shutdownGraceMs: 1_000, leaseMs: 10_000 };
-    const processor = new PaymentProcessor(pool, app.get(SERVICE), new SandboxPaymentProvider(1, 1_000), app.get(PAYMENT_REPOSITORY), options, app.get(CommandBus));
+    const processor = new PaymentProcessor(pool, app.get(SERVICE), new SandboxPaymentProvider(1, 1_000), options, app.get(CommandBus));
     processor.start();
     try {
       for (const orderId of orderIds) await waitForEvent(paymentIdFor(orderId), 'PaymentProcessed', 20_000);

@@ -4,8 +4,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { CommandBus } from '@nestjs/cqrs';
 import type { Pool } from 'pg';
 import { RecordChargeOutcome } from '../commands/record-charge-outcome/record-charge-outcome.command';
-import { PAYMENT_REPOSITORY, type PaymentRepository } from '../domain/payment.repository';
-import { PAYMENT_PROVIDER, type ChargeOutcome, type PaymentProvider } from '../provider/payment-provider.port';
+import { PAYMENT_PROVIDER, type ChargeOutcome, type ChargeRequest, type PaymentProvider } from '../provider/payment-provider.port';
 
 export const PAYMENT_PROCESSOR_OPTIONS = Symbol('PAYMENT_PROCESSOR_OPTIONS');
 
@@ -28,11 +27,23 @@ export interface PaymentProcessorOptions {
 
 class Abandoned extends Error {}
 
+interface ClaimedRow {
+  payment_id: string;
+  attempts: number;
+  claim_token: string;
+  amount_cents: string; // bigint comes back as a string
+  currency: string;
+  payment_method: string;
+  more_due: boolean;
+}
+
 interface Claim {
   paymentId: string;
   attempts: number;
   /** Fences the claim: only the holder of this token may renew it or record the outcome. */
   token: string;
+  /** What the provider is asked for, from the row (the payment id is the idempotency key). */
+  request: ChargeRequest;
 }
 
 /**
@@ -70,7 +81,6 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(SERVICE) private readonly service: ServiceDefinition,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
-    @Inject(PAYMENT_REPOSITORY) private readonly payments: PaymentRepository,
     @Inject(PAYMENT_PROCESSOR_OPTIONS) private readonly options: PaymentProcessorOptions,
     private readonly commands: CommandBus,
   ) {
@@ -83,7 +93,7 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
        claimed AS (
          UPDATE ${s}.pending_charges c SET not_before = now() + make_interval(secs => $1::double precision / 1000), claim_token = gen_random_uuid()
          FROM picked WHERE c.payment_id = picked.payment_id
-         RETURNING c.payment_id, c.attempts, c.claim_token)
+         RETURNING c.payment_id, c.attempts, c.claim_token, c.amount_cents, c.currency, c.payment_method)
        SELECT claimed.*,
          EXISTS (SELECT 1 FROM ${s}.pending_charges o WHERE o.status = 'pending' AND o.not_before <= now()
                  AND o.payment_id NOT IN (SELECT payment_id FROM picked)) AS more_due
@@ -179,22 +189,20 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   private async charge(claim: Claim): Promise<void> {
     const renewal = setInterval(() => void this.renew(claim).catch((error: Error) => this.logger.warn(`lease of ${claim.paymentId} not renewed: ${error.message}`)), this.options.leaseMs / 3);
     try {
-      const payment = await this.payments.load(claim.paymentId);
-      let outcome: ChargeOutcome | undefined;
-      if (payment.current.status === 'initiated') {
-        try {
-          const { amountCents, currency, paymentMethod } = payment.current;
-          outcome = await this.abandonable(this.provider.charge({ idempotencyKey: payment.id, amountCents, currency, paymentMethod }));
-        } catch (error) {
-          if (error instanceof Abandoned) {
-            // Shutting down: hand the charge back now rather than at the end of the lease.
-            await this.release(claim).catch(() => undefined);
-            throw error;
-          }
-          // The provider did not answer (network, 5xx): no outcome to record; try again later.
-          await this.postpone(claim, error);
-          return;
+      // Straight to the provider: a pending row is a payment waiting for its outcome (the row is
+      // marked done in the transaction that records one), and the row says what to charge.
+      let outcome: ChargeOutcome;
+      try {
+        outcome = await this.abandonable(this.provider.charge(claim.request));
+      } catch (error) {
+        if (error instanceof Abandoned) {
+          // Shutting down: hand the charge back now rather than at the end of the lease.
+          await this.release(claim).catch(() => undefined);
+          throw error;
         }
+        // The provider did not answer (network, 5xx): no outcome to record; try again later.
+        await this.postpone(claim, error);
+        return;
       }
       await this.record(claim, outcome);
     } catch (error) {
@@ -212,8 +220,14 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
    * more were due than it took.
    */
   private async claim(limit: number): Promise<{ claims: Claim[]; moreDue: boolean }> {
-    const { rows } = await this.pool.query<{ payment_id: string; attempts: number; claim_token: string; more_due: boolean }>({ ...this.claimStatement, values: [this.options.leaseMs, limit] });
-    return { claims: rows.map((row) => ({ paymentId: row.payment_id, attempts: row.attempts, token: row.claim_token })), moreDue: rows.some((row) => row.more_due) };
+    const { rows } = await this.pool.query<ClaimedRow>({ ...this.claimStatement, values: [this.options.leaseMs, limit] });
+    const claims = rows.map((row) => ({
+      paymentId: row.payment_id,
+      attempts: row.attempts,
+      token: row.claim_token,
+      request: { idempotencyKey: row.payment_id, amountCents: Number(row.amount_cents), currency: row.currency, paymentMethod: row.payment_method },
+    }));
+    return { claims, moreDue: rows.some((row) => row.more_due) };
   }
 
   private async renew(claim: Claim): Promise<void> {
@@ -232,11 +246,10 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Records the provider's answer (none when the payment was no longer waiting for one) and
-   * closes the charge, if the claim is still this worker's: a lease that expired meanwhile
-   * belongs to the worker that took it over, and that one records.
+   * Records the provider's answer and closes the charge, if the claim is still this worker's: a
+   * lease that expired meanwhile belongs to the worker that took it over, and that one records.
    */
-  private async record(claim: Claim, outcome: ChargeOutcome | undefined): Promise<void> {
+  private async record(claim: Claim, outcome: ChargeOutcome): Promise<void> {
     const s = this.service.schema;
     await inTransaction(this.pool, async (tx) => {
       // Marked done first, which also locks the row: the mark commits with the outcome or not at all.
@@ -249,7 +262,7 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
         this.logger.warn(`lease of payment ${claim.paymentId} was lost while the provider answered; its new holder records the outcome`);
         return;
       }
-      if (outcome) await this.commands.execute(new RecordChargeOutcome(claim.paymentId, row.order_id, outcome, tx));
+      await this.commands.execute(new RecordChargeOutcome(claim.paymentId, row.order_id, outcome, tx));
     });
   }
 

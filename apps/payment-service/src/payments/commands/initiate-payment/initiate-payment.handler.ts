@@ -26,7 +26,11 @@ export class InitiatePaymentHandler implements ICommandHandler<InitiatePayment> 
     // initiated without it), and the row also tells whether this order's payment exists already:
     // the same order placed again (a redelivery under a new event id, a replay) starts nothing,
     // and leaves no accepted record.
-    const queued = await tx.query(`INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id) VALUES ($1, $2) ON CONFLICT (payment_id) DO NOTHING`, [paymentId, command.orderId]);
+    // It holds what the charge needs, so the processor asks the provider without reading the payment.
+    const queued = await tx.query(
+      `INSERT INTO ${this.service.schema}.pending_charges (payment_id, order_id, amount_cents, currency, payment_method) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_id) DO NOTHING`,
+      [paymentId, command.orderId, command.amountCents, command.currency, command.paymentMethod],
+    );
     if (queued.rowCount === 0) {
       const existing = await this.payments.load(paymentId, tx);
       this.logger.warn(`order ${command.orderId} already has payment ${paymentId} (${existing.current.status}): OrderPlaced ${command.cause.eventId} ignored`);

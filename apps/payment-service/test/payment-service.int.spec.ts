@@ -94,12 +94,12 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   const waitForEvent = (paymentId: string, type: string, timeoutMs = 15_000): Promise<StoredEvent> =>
     waitFor(`${type} of ${paymentId}`, async () => (await store.readStream(paymentId)).find((e) => e.eventType === type), { timeoutMs });
   /** A tok_visa payment initiated while the app's own processor is stopped: the charge waits in pending_charges. */
-  const initiatedWhileStopped = async () => {
+  const initiatedWhileStopped = async (totalCents?: number) => {
     const own = app.get(PaymentProcessor);
     await own.stop();
     const orderId = randomUUID();
     const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa'));
+    await send(orderPlaced(orderId, 'tok_visa', totalCents));
     await waitForEvent(paymentId, 'PaymentInitiated');
     return { own, orderId, paymentId };
   };
@@ -271,12 +271,7 @@ describe('payment-service (real PostgreSQL, Kafka, Redis)', () => {
   });
 
   it('asks the provider for what the queued charge holds (amount, currency, method; the payment id as key), reading no event first', async () => {
-    const own = app.get(PaymentProcessor);
-    await own.stop();
-    const orderId = randomUUID();
-    const paymentId = paymentIdFor(orderId);
-    await send(orderPlaced(orderId, 'tok_visa', 4_321));
-    await waitForEvent(paymentId, 'PaymentInitiated');
+    const { own, paymentId } = await initiatedWhileStopped(4_321);
     const reads = [jest.spyOn(store, 'loadAggregate'), jest.spyOn(store, 'readStream')];
     const asked: Array<{ request: ChargeRequest; readsBefore: number }> = [];
     const sandbox = new SandboxPaymentProvider(1, 1_000);

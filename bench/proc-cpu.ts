@@ -20,6 +20,12 @@ export interface ProcessTicks {
    * sockets), not send/recv (PostgreSQL's backends).
    */
   syscalls: { reads: number; writes: number };
+  /**
+   * Times its threads went to sleep to wait (voluntary context switches, summed over
+   * /proc/<pid>/task/*), so wake-ups: on a paravirtualised guest each costs more than most
+   * statements do (RESULTS.md, ninth session), and unlike syscalls it counts PostgreSQL's too.
+   */
+  wakeups: number;
 }
 
 /** The group a process not named by the caller counts in, by its executable: PostgreSQL, Kafka (the only JVM here), or other. */
@@ -65,10 +71,23 @@ function readProcess(pid: number): ProcessTicks | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), syscalls: readSyscalls(pid) }; // utime + stime
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]), syscalls: readSyscalls(pid), wakeups: readWakeups(pid) }; // utime + stime
   } catch {
     return undefined; // gone meanwhile
   }
+}
+
+function readWakeups(pid: number): number {
+  let sum = 0;
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const status = readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
+      sum += Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+    }
+  } catch {
+    // gone meanwhile (a thread or the process): what was read so far
+  }
+  return sum;
 }
 
 function readSyscalls(pid: number): ProcessTicks['syscalls'] {

@@ -173,12 +173,13 @@ function cpuMeter(stack: SagaStack) {
       const names = new Map<number, string>([[process.pid, 'saga bench (load, observer)'], ...apps.map((app): [number, string] => [stack.pidOf(app), app])]);
       for (const [pid, name] of backends) names.set(pid, `postgres: ${name}`);
       const groups = new Map<string, Usage>();
-      for (const [pid, { comm, ticks, syscalls }] of closed.processes) {
+      for (const [pid, { comm, ticks, syscalls, wakeups }] of closed.processes) {
         // PostgreSQL processes not named here are its background workers and other databases' backends.
         const group = names.get(pid) ?? groupByComm(comm);
         const before = opened.processes.get(pid);
-        const sum = groups.get(group) ?? { ticks: 0, reads: 0, writes: 0 };
+        const sum = groups.get(group) ?? { ticks: 0, reads: 0, writes: 0, wakeups: 0 };
         sum.ticks += ticks - (before?.ticks ?? 0);
+        sum.wakeups += wakeups - (before?.wakeups ?? 0);
         sum.reads += syscalls.reads - (before?.syscalls.reads ?? 0);
         sum.writes += syscalls.writes - (before?.syscalls.writes ?? 0);
         groups.set(group, sum);
@@ -188,33 +189,37 @@ function cpuMeter(stack: SagaStack) {
         cpuMs: (sum.ticks * 1_000) / TICKS_PER_SECOND / orders,
         reads: sum.reads / orders,
         writes: sum.writes / orders,
+        wakeups: sum.wakeups / orders,
       });
       const rows = [...groups].filter(([, sum]) => sum.ticks > 0).sort((a, b) => b[1].ticks - a[1].ticks).map(([group, sum]) => perOrder(group, sum));
       const busy = closed.machine.busy - opened.machine.busy;
       const share = (100 * busy) / (closed.machine.total - opened.machine.total);
-      const machine: Usage = { ticks: busy, reads: 0, writes: 0 };
+      const machine: Usage = { ticks: busy, reads: 0, writes: 0, wakeups: 0 };
       for (const sum of groups.values()) {
         machine.reads += sum.reads;
         machine.writes += sum.writes;
+        machine.wakeups += sum.wakeups;
       }
       return [...rows, perOrder(`machine, all cores (${share.toFixed(0)}% busy)`, machine)];
     },
   };
 }
 
-/** CPU ticks and read/write system calls of a group of processes over the measured window. */
+/** CPU ticks, read/write system calls and wake-ups of a group of processes over the measured window. */
 interface Usage {
   ticks: number;
   reads: number;
   writes: number;
+  wakeups: number;
 }
 
-/** Per confirmed order: CPU time, and system calls (each socket write a message sent, so round trips). */
+/** Per confirmed order: CPU time, system calls (each socket write a message sent, so round trips) and wake-ups. */
 interface CpuRow {
   group: string;
   cpuMs: number;
   reads: number;
   writes: number;
+  wakeups: number;
 }
 
 /** The stack's PostgreSQL backends: pid → application_name. */
@@ -321,10 +326,10 @@ async function main(): Promise<void> {
   console.log(`  orders/s by ${SLICE_SECONDS} s of the window: ${bySlice(saga.slices)}`);
   console.log('  where the time goes, ms per order:');
   for (const [hop, values] of Object.entries(hops)) console.log(`    ${hop.padEnd(46)} ${stats(values)}`);
-  console.log('  where the CPU goes, per confirmed order (measured window, /proc): CPU ms, read and write system calls');
+  console.log('  where the CPU goes, per confirmed order (measured window, /proc): CPU ms, read and write system calls, wake-ups (all threads)');
   if (!saga.cpu) console.log('    n/a (not Linux)');
-  for (const { group, cpuMs, reads, writes } of saga.cpu ?? []) {
-    console.log(`    ${group.padEnd(46)} ${cpuMs.toFixed(2).padStart(7)} ms ${reads.toFixed(1).padStart(7)} r ${writes.toFixed(1).padStart(7)} w`);
+  for (const { group, cpuMs, reads, writes, wakeups } of saga.cpu ?? []) {
+    console.log(`    ${group.padEnd(46)} ${cpuMs.toFixed(2).padStart(7)} ms ${reads.toFixed(1).padStart(7)} r ${writes.toFixed(1).padStart(7)} w ${wakeups.toFixed(1).padStart(7)} wake`);
   }
   console.log(`\nplumbing floor: A → B → C through two kafkajs consume → produce hops, no database (closed loop, ${CONCURRENCY} workers):`);
   console.log(`  messages/s: ${floor.rate.toFixed(1)}   latency ms ${stats(floor.latencies)}`);

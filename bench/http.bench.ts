@@ -46,18 +46,11 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { flag, has } from './args';
 import { allProcessTicks, machineTicks, processTicks, TICKS_PER_SECOND } from './proc-cpu';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
-
-function flag(name: string, fallback: string): string {
-  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
-  if (eq) return eq.slice(name.length + 3);
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
-}
-const has = (name: string) => process.argv.includes(`--${name}`);
 
 const ROLE = flag('role', 'main');
 const USERS = Number(flag('users', '1000'));

@@ -39,16 +39,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { Client, type Pool } from 'pg';
+import { flag, has } from './args';
 import { allProcessTicks, groupByComm, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
 
 // ---------------------------------------------------------------------------------------------
 // arguments
-
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-const has = (name: string) => process.argv.includes(`--${name}`);
 
 const EVENTS = Number(flag('events', '20000'));
 const AGGREGATES = Number(flag('aggregates', '1000'));

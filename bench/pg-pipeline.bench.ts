@@ -13,14 +13,11 @@
  */
 import { testSettings, uniqueName } from '@causeway/testing';
 import { Client } from 'pg';
+import { numberFlag } from './args';
 import { processTicks, TICKS_PER_SECOND } from './proc-cpu';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const TRANSACTIONS = flag('transactions', 2_000);
-const ROUNDS = flag('rounds', 3);
+const TRANSACTIONS = numberFlag('transactions', 2_000);
+const ROUNDS = numberFlag('rounds', 3);
 const STATEMENTS = [1, 4];
 
 type Mode = 'one by one' | 'pipelined';

@@ -27,21 +27,18 @@ import { startSagaStack, testSettings, uniqueName, type SagaStack } from '@cause
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
+import { numberFlag } from './args';
 import { allProcessTicks, groupByComm, machineTicks, TICKS_PER_SECOND, type ProcessTicks } from './proc-cpu';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const SECONDS = flag('seconds', 60);
-const CONCURRENCY = flag('concurrency', 32);
+const SECONDS = numberFlag('seconds', 60);
+const CONCURRENCY = numberFlag('concurrency', 32);
 /**
  * Seconds before the measured window. Long, because "sustained" means steady state: the apps are
  * new processes, and V8 keeps optimizing their hot code for minutes under this load (order-service
  * compiled ~21 functions a second 10 s in, ~4 a second 100 s in; in a window opened 5 s after
  * start, TurboFan's threads took ~20% of each service's CPU). Per-slice rates below show the trend.
  */
-const WARMUP = flag('warmup', 30);
+const WARMUP = numberFlag('warmup', 30);
 /** Completions are also counted per slice of this many seconds of the measured window. */
 const SLICE_SECONDS = 10;
 

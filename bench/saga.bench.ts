@@ -60,9 +60,9 @@ const stats = (values: number[]) => `p50 ${ms(pct(values, 50))}  p90 ${ms(pct(va
  * Runs `concurrency` closed-loop workers for `seconds` (after `warmup`); returns completions in
  * the measured window and their latencies. `window` is told when the measured window opens and closes.
  */
-async function closedLoop(one: (worker: number) => Promise<number>, window?: { open(): void; close(): void }): Promise<{ rate: number; latencies: number[]; slices: number[] }> {
+async function closedLoop(one: (worker: number) => Promise<number>, window?: { open(): void; close(): void }): Promise<{ rate: number; latencies: number[]; sliceRates: number[] }> {
   const latencies: number[] = [];
-  const slices = Array.from({ length: Math.ceil(SECONDS / SLICE_SECONDS) }, () => 0);
+  const perSlice = Array.from({ length: Math.ceil(SECONDS / SLICE_SECONDS) }, () => 0);
   const started = now();
   const measureFrom = started + WARMUP * 1_000;
   const end = measureFrom + SECONDS * 1_000;
@@ -78,14 +78,14 @@ async function closedLoop(one: (worker: number) => Promise<number>, window?: { o
         const done = now();
         if (t0 >= measureFrom && done <= end) {
           latencies.push(latency);
-          slices[Math.floor((done - measureFrom) / (SLICE_SECONDS * 1_000))]++;
+          perSlice[Math.floor((done - measureFrom) / (SLICE_SECONDS * 1_000))]++;
         }
       }
     }),
   );
   // Per second; the last slice may be shorter than the others.
-  const rates = slices.map((n, i) => n / Math.min(SLICE_SECONDS, SECONDS - i * SLICE_SECONDS));
-  return { rate: latencies.length / SECONDS, latencies, slices: rates };
+  const sliceRates = perSlice.map((n, i) => n / Math.min(SLICE_SECONDS, SECONDS - i * SLICE_SECONDS));
+  return { rate: latencies.length / SECONDS, latencies, sliceRates };
 }
 
 /** Resolves when a message with `key` is seen on the consumer's topic. */
@@ -211,13 +211,7 @@ interface Usage {
 }
 
 /** Per confirmed order: CPU time, system calls (each socket write a message sent, so round trips) and wake-ups. */
-interface CpuRow {
-  group: string;
-  cpuMs: number;
-  reads: number;
-  writes: number;
-  wakeups: number;
-}
+type CpuRow = { group: string; cpuMs: number } & Omit<Usage, 'ticks'>;
 
 /** The stack's PostgreSQL backends: pid → application_name. */
 async function stackBackends(stack: SagaStack): Promise<Map<number, string>> {
@@ -320,7 +314,7 @@ async function main(): Promise<void> {
 
   console.log(`\nplace → CONFIRMED through the gateway (closed loop, ${CONCURRENCY} workers):`);
   console.log(`  orders/s confirmed: ${saga.rate.toFixed(1)}   latency ms ${stats(saga.latencies)}`);
-  console.log(`  orders/s by ${SLICE_SECONDS} s of the window: ${bySlice(saga.slices)}`);
+  console.log(`  orders/s by ${SLICE_SECONDS} s of the window: ${bySlice(saga.sliceRates)}`);
   console.log('  where the time goes, ms per order:');
   for (const [hop, values] of Object.entries(hops)) console.log(`    ${hop.padEnd(46)} ${stats(values)}`);
   console.log('  where the CPU goes, per confirmed order (measured window, /proc): CPU ms, read and write system calls, wake-ups (all threads)');
@@ -330,7 +324,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nplumbing floor: A → B → C through two kafkajs consume → produce hops, no database (closed loop, ${CONCURRENCY} workers):`);
   console.log(`  messages/s: ${floor.rate.toFixed(1)}   latency ms ${stats(floor.latencies)}`);
-  console.log(`  messages/s by ${SLICE_SECONDS} s of the window: ${bySlice(floor.slices)}`);
+  console.log(`  messages/s by ${SLICE_SECONDS} s of the window: ${bySlice(floor.sliceRates)}`);
   console.log(`\nratio saga / floor: ${(saga.rate / floor.rate).toFixed(2)}x   [targets: >= 200 orders/s, p99 <= 250 ms, >= 0.35x the floor]`);
 }
 

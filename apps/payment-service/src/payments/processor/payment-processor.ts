@@ -42,8 +42,8 @@ interface Claim {
   attempts: number;
   /** Fences the claim: only the holder of this token may renew it or record the outcome. */
   token: string;
-  /** What the provider is asked for, from the row (the payment id is the idempotency key). */
-  request: ChargeRequest;
+  /** What to charge, from the row (the payment id is the provider's idempotency key). */
+  charge: Omit<ChargeRequest, 'idempotencyKey'>;
 }
 
 /**
@@ -193,7 +193,7 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
       // marked done in the transaction that records one), and the row says what to charge.
       let outcome: ChargeOutcome;
       try {
-        outcome = await this.abandonable(this.provider.charge(claim.request));
+        outcome = await this.abandonable(this.provider.charge({ idempotencyKey: claim.paymentId, ...claim.charge }));
       } catch (error) {
         if (error instanceof Abandoned) {
           // Shutting down: hand the charge back now rather than at the end of the lease.
@@ -225,7 +225,7 @@ export class PaymentProcessor implements OnApplicationBootstrap, OnModuleDestroy
       paymentId: row.payment_id,
       attempts: row.attempts,
       token: row.claim_token,
-      request: { idempotencyKey: row.payment_id, amountCents: Number(row.amount_cents), currency: row.currency, paymentMethod: row.payment_method },
+      charge: { amountCents: Number(row.amount_cents), currency: row.currency, paymentMethod: row.payment_method },
     }));
     return { claims, moreDue: rows.some((row) => row.more_due) };
   }

@@ -23,7 +23,7 @@ export { InMemoryEventStore } from './lib/in-memory-event-store';
 export { AppendNotifier, appendChannel, type LocalAppendListener } from './lib/postgres/append-notifier';
 export { migrateEventStore, type EventStoreMigrationOptions } from './lib/postgres/event-store.migrations';
 export { runMigrations, type Migration } from './lib/postgres/migrations';
-export { migrateProjections, ProjectionRunner, type Projection, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
+export { migrateProjections, ProjectionNotRebuildableError, ProjectionRunner, type Projection, type ProjectionRebuild, type ProjectionRunnerOptions, type ProjectionStatus } from './lib/postgres/projection-runner';
 export { PostgresEventStore, type PostgresEventStoreOptions } from './lib/postgres/postgres-event-store';
 export { GENERIC_PLAN_OPTIONS, preparedName, preparedStatement, type PreparedStatement } from './lib/postgres/prepared-name';
 export { sqlIdentifier } from './lib/postgres/sql-identifier';

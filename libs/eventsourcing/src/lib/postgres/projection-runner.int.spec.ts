@@ -8,7 +8,7 @@ import { appendChannel } from './append-notifier';
 import { migrateEventStore } from './event-store.migrations';
 import { refuseNestedConnections } from './connection-guard';
 import { PostgresEventStore } from './postgres-event-store';
-import { migrateProjections, ProjectionRunner, type Projection } from './projection-runner';
+import { migrateProjections, ProjectionNotRebuildableError, ProjectionRunner, type Projection, type ProjectionRebuild } from './projection-runner';
 
 describe('ProjectionRunner (real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -179,5 +179,96 @@ describe('ProjectionRunner (real PostgreSQL)', () => {
     await waitFor('the rewound projection to be rebuilt', async () => (await count()).n === 2, { timeoutMs: 5_000 });
     await runner.stop();
     expect(await count()).toEqual({ n: 2, d: 2 });
+  });
+  describe('rebuild', () => {
+    const texts = async () => (await adminQuery(`SELECT text FROM ${db.schema}.notes ORDER BY text`)).rows.map((r) => r.text as string);
+    const rebuildable = (log: string[]): Projection => ({
+      ...notesProjection(),
+      reset: async (tx) => void (log.push('reset'), await tx.query(`DELETE FROM ${db.schema}.notes`)),
+      afterRebuild: async () => void log.push(`afterRebuild, visible: ${(await texts()).join(',')}`),
+    });
+    const recordRebuilds = (log: string[], rebuilds: ProjectionRebuild[]) => async (rebuild: ProjectionRebuild, tx: { query: (sql: string) => Promise<{ rows: Array<{ n: number }> }> }) => {
+      rebuilds.push(rebuild);
+      // In the last batch's transaction: its notes are there, not yet committed for others.
+      log.push(`onRebuilt, in its transaction: ${(await tx.query(`SELECT count(*)::int AS n FROM ${db.schema}.notes`)).rows[0].n}, visible: ${(await texts()).length}`);
+    };
+
+    it('empties the read model and rewinds it in one transaction; the running runner replays it in batches and reports it once, with its last batch', async () => {
+      const log: string[] = [];
+      const rebuilds: ProjectionRebuild[] = [];
+      const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 2, pollIntervalMs: 60_000, onRebuilt: recordRebuilds(log, rebuilds) }).register(rebuildable(log));
+      await runner.start();
+      try {
+        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b')] });
+        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('c')] });
+        await waitFor('the projection to catch up', async () => (await count()).n === 3, { timeoutMs: 5_000 });
+        // What a bug in the projection would have left, which only a rebuild repairs.
+        await db.pool.query(`UPDATE ${db.schema}.notes SET text = 'wrong'`);
+
+        const started = await runner.rebuild('notes');
+        expect(started.rebuild).toMatchObject({ eventsReplayed: 0 });
+        expect(started.checkpoint).toEqual({ transactionId: 0n, position: 0n });
+        await waitFor('the rebuild to be reported', () => rebuilds.length > 0, { timeoutMs: 5_000 });
+        await waitFor('afterRebuild', () => log.length === 3, { timeoutMs: 5_000 });
+
+        // Batches of 2: the first committed on its own, the rebuild reported with the second.
+        expect(log).toEqual(['reset', 'onRebuilt, in its transaction: 3, visible: 2', 'afterRebuild, visible: a,b,c']);
+        expect(rebuilds).toEqual([{ projection: 'notes', eventsReplayed: 3, startedAt: started.rebuild?.startedAt }]);
+        expect(await texts()).toEqual(['a', 'b', 'c']);
+        const [status] = await runner.status();
+        expect(status.rebuild).toBeUndefined();
+
+        // Ended: new events are projected as usual and report no second rebuild.
+        await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('d')] });
+        await waitFor('the next event projected', async () => (await count()).n === 4, { timeoutMs: 5_000 });
+        expect(rebuilds).toHaveLength(1);
+      } finally {
+        await runner.stop();
+      }
+    });
+
+    it('is stored, not held in memory: a rebuild asked of a runner that stops is finished by the next one to run the projection', async () => {
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('a'), noted('b'), noted('c')] });
+      const asked = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register(rebuildable([]));
+      await asked.catchUp();
+      expect(await count()).toEqual({ n: 3, d: 3 });
+
+      const started = await asked.rebuild('notes');
+      expect(await count()).toEqual({ n: 0, d: 0 });
+      expect(started.rebuild?.until.position).toBeGreaterThan(0n);
+
+      const log: string[] = [];
+      const rebuilds: ProjectionRebuild[] = [];
+      const next = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000, onRebuilt: recordRebuilds(log, rebuilds) }).register(rebuildable(log));
+      await next.start();
+      try {
+        await waitFor('the other runner to finish the rebuild', () => log.length === 2, { timeoutMs: 5_000 });
+        expect(rebuilds).toEqual([{ projection: 'notes', eventsReplayed: 3, startedAt: started.rebuild?.startedAt }]);
+        expect(await texts()).toEqual(['a', 'b', 'c']);
+      } finally {
+        await next.stop();
+      }
+    });
+
+    it('of an empty log ends at once, reported in the same transaction', async () => {
+      const log: string[] = [];
+      const rebuilds: ProjectionRebuild[] = [];
+      const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000, onRebuilt: recordRebuilds(log, rebuilds) }).register(rebuildable(log));
+      const status = await runner.rebuild('notes');
+      expect(status.rebuild).toBeUndefined();
+      expect(rebuilds).toEqual([expect.objectContaining({ projection: 'notes', eventsReplayed: 0 })]);
+      expect(log).toEqual(['reset', 'onRebuilt, in its transaction: 0, visible: 0', 'afterRebuild, visible: ']);
+    });
+
+    it('refuses a projection the runner does not have, or one without a reset, and changes nothing', async () => {
+      const runner = new ProjectionRunner(db.pool, store, connection, { schema: db.schema, batchSize: 50, pollIntervalMs: 60_000 }).register(notesProjection());
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Note', expectedVersion: 0, events: [noted('a')] });
+      await runner.catchUp();
+      const before = await runner.status();
+      await expect(runner.rebuild('elsewhere')).rejects.toThrow(new ProjectionNotRebuildableError('elsewhere', 'this service has no such projection (it has: notes)'));
+      await expect(runner.rebuild('notes')).rejects.toThrow(new ProjectionNotRebuildableError('notes', 'it has no reset'));
+      expect(await runner.status()).toEqual(before);
+      expect(await count()).toEqual({ n: 1, d: 1 });
+    });
   });
 });

@@ -27,6 +27,26 @@ export interface Projection {
   beforeCommit?(events: readonly StoredEvent[]): Promise<void>;
   /** After the batch committed: refresh views and the like. Failures here are reported, not retried. */
   afterCommit?(events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * Empties the read model for a rebuild (Axon's reset handler, Marten's teardown), in the
+   * transaction that rewinds the checkpoint: readers see the old model until it commits. A
+   * projection without it cannot be rebuilt.
+   */
+  reset?(transaction: PoolClient): Promise<void>;
+  /**
+   * A rebuild has caught up with the log as it was when it started (committed): drop what was
+   * derived from the old model outside the database, e.g. cached views, which the replay's
+   * invalidations leave in place (it brings each view back to the version already cached).
+   */
+  afterRebuild?(): Promise<void>;
+}
+
+/** A rebuild that has caught up: reported in the transaction of its last batch. */
+export interface ProjectionRebuild {
+  projection: string;
+  /** Events the rebuild applied, from the start of the log up to where it stood when the rebuild began. */
+  eventsReplayed: number;
+  startedAt: Date;
 }
 
 export interface ProjectionRunnerOptions {
@@ -36,13 +56,31 @@ export interface ProjectionRunnerOptions {
   pollIntervalMs: number;
   onError?: (error: unknown, projection: string) => void;
   onProjected?: (projection: string, events: readonly StoredEvent[]) => void;
+  /**
+   * A rebuild caught up, inside the transaction of its last batch, which it fails if it throws:
+   * a record of the rebuild written here (ProjectionRebuilt) commits with its end, or neither does.
+   */
+  onRebuilt?: (rebuild: ProjectionRebuild, transaction: PoolClient) => Promise<void>;
 }
 
-/** Where a projection stands, for lag metrics and the inspection page. */
+/** Where a projection stands, for lag metrics, the admin API and the CLI. */
 export interface ProjectionStatus {
   name: string;
   checkpoint: Checkpoint;
   updatedAt: Date;
+  /** Set while a rebuild runs: when it began, where it ends (the log's end then), how many events it has applied. */
+  rebuild?: { startedAt: Date; until: Checkpoint; eventsReplayed: number };
+}
+
+/** Rebuilding a projection this runner does not have, or one that cannot be reset. */
+export class ProjectionNotRebuildableError extends Error {
+  constructor(
+    readonly projection: string,
+    reason: string,
+  ) {
+    super(`projection ${projection} cannot be rebuilt: ${reason}`);
+    this.name = 'ProjectionNotRebuildableError';
+  }
 }
 
 export async function migrateProjections(pool: Pool, schema: string): Promise<void> {
@@ -57,6 +95,18 @@ export async function migrateProjections(pool: Pool, schema: string): Promise<vo
           position       bigint      NOT NULL DEFAULT 0,
           updated_at     timestamptz NOT NULL DEFAULT now()
         );`,
+    },
+    {
+      id: 2,
+      name: 'projection rebuilds',
+      // Stored, not held in memory: any replica running the projection finishes a rebuild,
+      // after a restart too, and reports it once.
+      sql: (s) => `
+        ALTER TABLE ${s}.projection_checkpoints
+          ADD COLUMN rebuild_started_at             timestamptz,
+          ADD COLUMN rebuild_until_transaction_id   xid8,
+          ADD COLUMN rebuild_until_position         bigint,
+          ADD COLUMN rebuild_events_replayed        bigint NOT NULL DEFAULT 0;`,
     },
   ]);
 }
@@ -95,7 +145,12 @@ export class ProjectionRunner implements LocalAppendListener {
   ) {
     this.s = sqlIdentifier(options.schema);
     this.statements = {
-      lock: preparedStatement('checkpoint_lock', `SELECT transaction_id::text, position FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`),
+      lock: preparedStatement(
+        'checkpoint_lock',
+        `SELECT transaction_id::text, position, rebuild_started_at, rebuild_until_transaction_id::text AS rebuild_until_transaction_id,
+                rebuild_until_position, rebuild_events_replayed
+         FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`,
+      ),
       advance: preparedStatement('checkpoint_advance', `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`),
     };
   }
@@ -107,10 +162,7 @@ export class ProjectionRunner implements LocalAppendListener {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await this.pool.query(
-      `INSERT INTO ${this.s}.projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`,
-      [this.projections.map((p) => p.name)],
-    );
+    await this.addCheckpoints(this.pool, this.projections.map((p) => p.name));
     this.running = true;
     // Appends through this process's store wake it by a call; other replicas' by NOTIFY.
     this.stopWaking = this.store.wakeOnAppend(this);
@@ -140,10 +192,56 @@ export class ProjectionRunner implements LocalAppendListener {
   }
 
   async status(): Promise<ProjectionStatus[]> {
-    const { rows } = await this.pool.query<{ name: string; transaction_id: string; position: string; updated_at: Date }>(
-      `SELECT name, transaction_id::text, position, updated_at FROM ${this.s}.projection_checkpoints ORDER BY name`,
+    const { rows } = await this.pool.query<CheckpointRow & { name: string; updated_at: Date }>(
+      `SELECT name, transaction_id::text, position, updated_at, rebuild_started_at, rebuild_until_transaction_id::text AS rebuild_until_transaction_id,
+              rebuild_until_position, rebuild_events_replayed
+       FROM ${this.s}.projection_checkpoints ORDER BY name`,
     );
-    return rows.map((r) => ({ name: r.name, checkpoint: { transactionId: BigInt(r.transaction_id), position: BigInt(r.position) }, updatedAt: r.updated_at }));
+    return rows.map((r) => {
+      const rebuild = rebuildOf(r);
+      return { name: r.name, checkpoint: checkpointOf(r), updatedAt: r.updated_at, ...(rebuild ? { rebuild } : {}) };
+    });
+  }
+
+  /**
+   * Rebuilds `name` from the start of the log: in one transaction, under the checkpoint's lock
+   * (a batch in flight on any replica ends first), its read model is emptied (`reset`) and its
+   * checkpoint rewound, with the log's end noted. Whichever replica runs the projection then
+   * replays it, as it projects new events; the batch that passes the noted end reports the
+   * rebuild (`onRebuilt`, in its transaction) and, committed, calls `afterRebuild`. Until then
+   * the read model is partial and reads of it may wait (?minVersion) or miss; the status says
+   * how far the rebuild is. An empty log is rebuilt at once.
+   */
+  async rebuild(name: string): Promise<ProjectionStatus> {
+    const projection = this.projections.find((p) => p.name === name);
+    if (!projection) throw new ProjectionNotRebuildableError(name, `this service has no such projection (it has: ${this.projections.map((p) => p.name).join(', ') || 'none'})`);
+    const reset = projection.reset?.bind(projection);
+    if (!reset) throw new ProjectionNotRebuildableError(name, 'it has no reset');
+    const startedAt = new Date();
+    const finished = await inTransaction(this.pool, async (tx) => {
+      await this.addCheckpoints(tx, [name]);
+      await tx.query({ ...this.statements.lock, values: [name] });
+      await reset(tx);
+      const { rows } = await tx.query<{ transaction_id: string; global_position: string }>(
+        `SELECT transaction_id::text, global_position FROM ${this.s}.events ORDER BY transaction_id DESC, global_position DESC LIMIT 1`,
+      );
+      const end = rows[0];
+      await tx.query(
+        `UPDATE ${this.s}.projection_checkpoints
+         SET transaction_id = '0', position = 0, updated_at = $2, rebuild_started_at = $2, rebuild_until_transaction_id = $3::text::xid8,
+             rebuild_until_position = $4, rebuild_events_replayed = 0
+         WHERE name = $1`,
+        [name, startedAt, end?.transaction_id ?? null, end?.global_position ?? null],
+      );
+      if (end) return false;
+      await this.endRebuild(tx, { projection: name, eventsReplayed: 0, startedAt });
+      return true;
+    });
+    // Not trusted any more: the next batch reads the rewound checkpoint under the lock.
+    this.known.delete(name);
+    if (finished) await this.rebuilt(projection);
+    this.wakeUp.notify();
+    return (await this.status()).find((s) => s.name === name) as ProjectionStatus;
   }
 
   /** Projects everything committed so far (tests, the replay CLI). */
@@ -215,14 +313,45 @@ export class ProjectionRunner implements LocalAppendListener {
     }
   }
 
+  private async addCheckpoints(db: Pool | PoolClient, names: readonly string[]): Promise<void> {
+    await db.query(`INSERT INTO ${this.s}.projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING`, [names]);
+  }
+
+  /** Counts a rebuild's batch; true when it reached the log's end as the rebuild began (then reported, in `tx`). */
+  private async advanceRebuild(tx: PoolClient, name: string, rebuild: NonNullable<ProjectionStatus['rebuild']>, reached: Checkpoint, applied: number): Promise<boolean> {
+    const eventsReplayed = rebuild.eventsReplayed + applied;
+    if (!atOrAfter(reached, rebuild.until)) {
+      await tx.query(`UPDATE ${this.s}.projection_checkpoints SET rebuild_events_replayed = $2 WHERE name = $1`, [name, eventsReplayed]);
+      return false;
+    }
+    await this.endRebuild(tx, { projection: name, eventsReplayed, startedAt: rebuild.startedAt });
+    return true;
+  }
+
+  private async endRebuild(tx: PoolClient, rebuild: ProjectionRebuild): Promise<void> {
+    await tx.query(
+      `UPDATE ${this.s}.projection_checkpoints
+       SET rebuild_started_at = NULL, rebuild_until_transaction_id = NULL, rebuild_until_position = NULL, rebuild_events_replayed = 0
+       WHERE name = $1`,
+      [rebuild.projection],
+    );
+    await this.options.onRebuilt?.(rebuild, tx);
+  }
+
+  /** After the commit that ended a rebuild; a failure is reported, as for afterCommit. */
+  private async rebuilt(projection: Projection): Promise<void> {
+    await projection.afterRebuild?.().catch((error: unknown) => this.options.onError?.(error, projection.name));
+  }
+
   private async projectBatch(projection: Projection): Promise<{ projected: number; heldBack: boolean }> {
     const known = this.known.get(projection.name);
     const trusted = known && Date.now() - known.at < this.options.pollIntervalMs ? known.checkpoint : undefined;
     const unlocked = trusted && (await this.store.readAll(trusted, this.options.batchSize));
     if (unlocked && unlocked.events.length === 0) return { projected: 0, heldBack: unlocked.heldBack === true };
+    let rebuildEnded = false;
     const batch = await inTransaction(this.pool, async (tx) => {
-      const { rows } = await tx.query<{ transaction_id: string; position: string }>({ ...this.statements.lock, values: [projection.name] });
-      const checkpoint = rows[0] ? { transactionId: BigInt(rows[0].transaction_id), position: BigInt(rows[0].position) } : START;
+      const { rows } = await tx.query<CheckpointRow>({ ...this.statements.lock, values: [projection.name] });
+      const checkpoint = rows[0] ? checkpointOf(rows[0]) : START;
       const batch = unlocked && trusted && sameCheckpoint(checkpoint, trusted) ? unlocked : await this.store.readAll(checkpoint, this.options.batchSize, tx);
       for (const event of batch.events) await projection.apply(event, tx);
       if (batch.events.length > 0) {
@@ -231,9 +360,12 @@ export class ProjectionRunner implements LocalAppendListener {
           projection.beforeCommit?.(batch.events),
           tx.query({ ...this.statements.advance, values: [projection.name, batch.checkpoint.transactionId.toString(), batch.checkpoint.position.toString()] }),
         ]);
+        const rebuild = rows[0] && rebuildOf(rows[0]);
+        if (rebuild) rebuildEnded = await this.advanceRebuild(tx, projection.name, rebuild, batch.checkpoint, batch.events.length);
       }
       return batch;
     });
+    if (rebuildEnded) await this.rebuilt(projection);
     // Committed (inTransaction threw otherwise): this is where the projection now stands.
     this.known.set(projection.name, { checkpoint: batch.checkpoint, at: Date.now() });
     const { events } = batch;
@@ -247,4 +379,31 @@ export class ProjectionRunner implements LocalAppendListener {
 
 function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
   return a.transactionId === b.transactionId && a.position === b.position;
+}
+
+/** `a` is at or after `b` in the log's (transaction id, position) order. */
+function atOrAfter(a: Checkpoint, b: Checkpoint): boolean {
+  return a.transactionId > b.transactionId || (a.transactionId === b.transactionId && a.position >= b.position);
+}
+
+interface CheckpointRow {
+  transaction_id: string;
+  position: string;
+  rebuild_started_at: Date | null;
+  rebuild_until_transaction_id: string | null;
+  rebuild_until_position: string | null;
+  rebuild_events_replayed: string;
+}
+
+function checkpointOf(row: CheckpointRow): Checkpoint {
+  return { transactionId: BigInt(row.transaction_id), position: BigInt(row.position) };
+}
+
+function rebuildOf(row: CheckpointRow): ProjectionStatus['rebuild'] {
+  if (!row.rebuild_started_at || row.rebuild_until_transaction_id === null || row.rebuild_until_position === null) return undefined;
+  return {
+    startedAt: row.rebuild_started_at,
+    until: { transactionId: BigInt(row.rebuild_until_transaction_id), position: BigInt(row.rebuild_until_position) },
+    eventsReplayed: Number(row.rebuild_events_replayed),
+  };
 }

@@ -1,4 +1,5 @@
-import { EVENT_STORE, QueryCache } from '@causeway/service-runtime';
+import { EVENT_STORE, QueryCache, REDIS } from '@causeway/service-runtime';
+import type Redis from 'ioredis';
 import { parsePrometheus, sampleValue, testSettings, uniqueName, waitFor } from '@causeway/testing';
 import type { PostgresEventStore } from '@causeway/eventsourcing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -25,7 +26,7 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
   beforeAll(async () => {
     consumer = kafka.consumer({ groupId: uniqueName('user_it_reader') });
     await consumer.connect();
-    await consumer.subscribe({ topic: 'user_events', fromBeginning: false });
+    await consumer.subscribe({ topics: ['user_events', 'system_events'], fromBeginning: false });
     await consumer.run({
       eachMessage: async ({ message }) => {
         const event = JSON.parse(String(message.value));
@@ -184,5 +185,41 @@ describe('user-service (real PostgreSQL, Kafka, Redis)', () => {
     expect(sampleValue(settled, 'causeway_projection_lag_seconds', { projection: 'users' })).toBe(0);
     // No prepared transaction in the database (the test server, as the shipped one, allows none).
     expect(sampleValue(settled, 'causeway_prepared_transaction_oldest_age_seconds')).toBe(0);
+  });
+  it('rebuilds the users read model on request: replayed from the log, a stale cached view replaced, ProjectionRebuilt published once', async () => {
+    const { id } = (await http('POST', '/users', { email: `rebuild.${schema}@example.com`, givenName: 'Grace', familyName: 'Hopper' })).json();
+    await waitFor('the view', async () => (await http('GET', `/users/${id}?minVersion=1`)).statusCode === 200, { timeoutMs: 20_000 });
+    // What a faulty projection would have left behind, in the table and in the cache.
+    const admin = new Pool({ connectionString: settings.event_store.database_url });
+    try {
+      await admin.query(`UPDATE ${schema}.users SET given_name = 'Wrong' WHERE id = $1`, [id]);
+      await app.get<Redis>(REDIS).del(`user-service:user:${id}`); // QueryCache's key: the next read caches the wrong row
+      expect((await http('GET', `/users/${id}`)).json()).toMatchObject({ givenName: 'Wrong' });
+      expect((await http('GET', `/users/${id}`)).headers['x-cache']).toBe('hit');
+      const { rows: [{ n: logged }] } = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.events`);
+
+      const started = await http('POST', '/admin/projections/users/rebuild');
+      expect(started.statusCode).toBe(202);
+      expect(started.json()).toMatchObject({ service: 'user-service', name: 'users', checkpoint: { transactionId: '0', position: '0' } });
+
+      const rebuilt = await waitFor('the rebuild to end', async () => {
+        const [users] = (await http('GET', '/admin/projections')).json().items;
+        return users.rebuild === undefined && users.lag.events === 0 && users;
+      }, { timeoutMs: 20_000 });
+      expect(rebuilt).toMatchObject({ service: 'user-service', name: 'users', lag: { events: 0, seconds: 0 } });
+      const view = await http('GET', `/users/${id}`);
+      expect(view.json()).toMatchObject({ givenName: 'Grace', version: 1 });
+      expect(view.headers['x-cache']).toBe('miss');
+
+      const { rows } = await admin.query(`SELECT event_id, data FROM ${schema}.events WHERE event_type = 'ProjectionRebuilt'`);
+      expect(rows).toHaveLength(1);
+      // Every event logged before the request, and perhaps the request's own audit record, appended just after it began.
+      expect(rows[0].data).toEqual({ projection: 'users', service: 'user-service', eventsReplayed: expect.any(Number) });
+      expect([logged, logged + 1]).toContain(rows[0].data.eventsReplayed);
+      await waitFor('ProjectionRebuilt on system_events', () => published.get(rows[0].event_id)?.eventType === 'ProjectionRebuilt', { timeoutMs: 15_000 });
+    } finally {
+      await admin.end();
+    }
+    expect((await http('POST', '/admin/projections/nothing/rebuild')).json()).toMatchObject({ statusCode: 404, message: 'user-service has no projection nothing' });
   });
 });

@@ -12,6 +12,8 @@ export type { ServiceDefinition } from './lib/service-definition';
 export { keysetPage, type KeysetQuery, type Page } from './lib/read-side/keyset-page';
 export { PageQueryDto } from './lib/read-side/page-query.dto';
 export { ServiceLifecycle } from './lib/service-lifecycle';
+export { ProjectionsController, type ProjectionView } from './lib/projections/projections.controller';
+export { rowVersions } from './lib/projections/row-versions';
 export { prefixedTopicOf, repositoryProvider, ServiceRuntimeModule, type ServiceRuntimeOptions } from './lib/service-runtime.module';
 export { EVENT_STORE, KAFKA, PG_POOL, REDIS, SERVICE, SETTINGS } from './lib/tokens';
 export { etag, parseIfMatch } from './lib/http/etag';

@@ -1,14 +1,19 @@
 import type { Settings } from '@causeway/config';
-import { migrateEventStore, migrateProjections, ProjectionRunner, runMigrations, type PostgresEventStore, type Projection } from '@causeway/eventsourcing';
+import { ProjectionRebuilt } from '@causeway/contracts';
+import { migrateEventStore, migrateProjections, ProjectionRunner, runMigrations, uuidV5, type PostgresEventStore, type Projection, type ProjectionRebuild } from '@causeway/eventsourcing';
 import { migrateMessaging, OutboxRelay } from '@causeway/messaging';
 import { metrics, scrapeGauge, scrapeGaugeNames } from '@causeway/observability';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit, type Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
-import type { Pool } from 'pg';
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
 import type { ServiceDefinition } from './service-definition';
 import { EVENT_STORE, KAFKA, PG_POOL, PROJECTIONS, REDIS, SERVICE, SETTINGS } from './tokens';
+
+/** Namespace of the streams of ProjectionRebuilt events, one per service and projection. */
+const PROJECTION_STREAMS = '3f0c5a52-8f1e-4c8e-9d43-2b7f6a1d9e10';
 
 /**
  * Start-up and shut-down of everything a service runs besides its HTTP handlers: migrations
@@ -64,6 +69,7 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
         pollIntervalMs: this.settings.outbox.poll_interval,
         onError: (error, projection) => this.logger.error(`projection ${projection}: ${(error as Error).message}`),
         onProjected: (projection, events) => metrics.eventsProjected.inc({ projection }, events.length),
+        onRebuilt: (rebuild, tx) => this.recordRebuild(rebuild, tx),
       });
       for (const type of this.projections) this.runner.register(this.moduleRef.get(type, { strict: false }));
       await this.runner.start();
@@ -92,21 +98,52 @@ export class ServiceLifecycle implements OnModuleInit, OnApplicationBootstrap, O
       set({}, rows[0].age);
     });
     if (this.projections.length === 0) return;
-    const behind = `FROM ${s}.events e WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.position)`;
-    const lag = async () =>
-      (
-        await this.pool.query<{ name: string; events: number; seconds: number }>(
-          `SELECT p.name, (SELECT count(*)::int ${behind}) AS events,
-                  coalesce(extract(epoch FROM now() - (SELECT min(e.occurred_at) ${behind})), 0)::float8 AS seconds
-           FROM ${s}.projection_checkpoints p`,
-        )
-      ).rows;
     scrapeGauge(scrapeGaugeNames.projectionLagEvents, 'Events in the log a projection has not applied yet', ['projection'], async (set) => {
-      for (const row of await lag()) set({ projection: row.name }, row.events);
+      for (const row of await this.projectionLag()) set({ projection: row.name }, row.events);
     });
     scrapeGauge(scrapeGaugeNames.projectionLagSeconds, 'Age of the oldest event a projection has not applied yet (0 when caught up)', ['projection'], async (set) => {
-      for (const row of await lag()) set({ projection: row.name }, row.seconds);
+      for (const row of await this.projectionLag()) set({ projection: row.name }, row.seconds);
     });
+  }
+
+  /** How far each projection is behind the event log: in events, and the age of the oldest one it has not applied (0 when caught up). */
+  async projectionLag(): Promise<Array<{ name: string; events: number; seconds: number }>> {
+    const s = this.service.schema;
+    const behind = `FROM ${s}.events e WHERE (e.transaction_id, e.global_position) > (p.transaction_id, p.position)`;
+    const { rows } = await this.pool.query<{ name: string; events: number; seconds: number }>(
+      `SELECT p.name, (SELECT count(*)::int ${behind}) AS events,
+              coalesce(extract(epoch FROM now() - (SELECT min(e.occurred_at) ${behind})), 0)::float8 AS seconds
+       FROM ${s}.projection_checkpoints p`,
+    );
+    return rows;
+  }
+
+  /**
+   * A rebuild caught up: ProjectionRebuilt (ARCHITECTURE §2, a system event) is appended in the
+   * transaction of its last batch, so it is published (system_events) if and only if the rebuild
+   * ended, once, whichever replica ended it.
+   */
+  private async recordRebuild(rebuild: ProjectionRebuild, tx: PoolClient): Promise<void> {
+    const aggregateId = uuidV5(`${this.service.name}/${rebuild.projection}`, PROJECTION_STREAMS);
+    const version = (await this.store.readStream(aggregateId, 0, tx)).at(-1)?.version ?? 0;
+    const eventId = randomUUID();
+    await this.store.append({
+      aggregateId,
+      aggregateType: ProjectionRebuilt.aggregateType,
+      expectedVersion: version,
+      transaction: tx,
+      events: [
+        {
+          eventId,
+          eventType: ProjectionRebuilt.type,
+          schemaVersion: ProjectionRebuilt.schemaVersion,
+          data: { projection: rebuild.projection, service: this.service.name, eventsReplayed: rebuild.eventsReplayed },
+          // Nothing outside caused it but the rebuild itself: a correlation of its own.
+          metadata: { correlationId: eventId, causationId: eventId, source: this.service.name },
+        },
+      ],
+    });
+    this.logger.log(`projection ${rebuild.projection} rebuilt: ${rebuild.eventsReplayed} events replayed since ${rebuild.startedAt.toISOString()}`);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -12,6 +12,7 @@ import { AuditTrail } from './audit/audit-trail';
 import { QueryCache } from './cache/query-cache';
 import { EventsController } from './events/events.controller';
 import { HealthController } from './health/health.controller';
+import { ProjectionsController } from './projections/projections.controller';
 import type { ServiceDefinition } from './service-definition';
 import { ServiceLifecycle } from './service-lifecycle';
 import { EVENT_STORE, KAFKA, PG_POOL, PROJECTIONS, REDIS, SERVICE, SETTINGS } from './tokens';
@@ -48,7 +49,7 @@ export class ServiceRuntimeModule {
       module: ServiceRuntimeModule,
       global: true,
       imports: [CqrsModule.forRoot(), TerminusModule.forRoot({ logger: false })],
-      controllers: [HealthController, EventsController],
+      controllers: [HealthController, EventsController, ProjectionsController],
       providers: [
         { provide: SERVICE, useValue: service },
         { provide: PROJECTIONS, useValue: options.projections ?? [] },

@@ -1,7 +1,7 @@
 import type { Projection, StoredEvent } from '@causeway/eventsourcing';
-import { QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, rowVersions, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { notificationCacheKey } from '../queries/get-notification/get-notification.handler';
 
 /** `notifications` read model, from the service's own event log. */
@@ -11,6 +11,7 @@ export class NotificationsProjection implements Projection {
 
   constructor(
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    @Inject(PG_POOL) private readonly pool: Pool,
     private readonly cache: QueryCache,
   ) {}
 
@@ -38,5 +39,14 @@ export class NotificationsProjection implements Projection {
 
   async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'Notification', notificationCacheKey);
+  }
+
+  /** A rebuild: the table is replayed from the log; the write side keeps nothing in it. */
+  async reset(tx: PoolClient): Promise<void> {
+    await tx.query(`DELETE FROM ${this.service.schema}.notifications`);
+  }
+
+  async afterRebuild(): Promise<void> {
+    await this.cache.replaceRebuiltViews(notificationCacheKey(''), (ids) => rowVersions(this.pool, `${this.service.schema}.notifications`, ids));
   }
 }

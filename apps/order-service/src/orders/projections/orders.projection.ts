@@ -1,8 +1,8 @@
 import type { EventPayload } from '@causeway/contracts';
 import type { Projection, StoredEvent } from '@causeway/eventsourcing';
-import { QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, rowVersions, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { orderCacheKey } from '../queries/get-order/get-order.handler';
 
 /**
@@ -15,6 +15,7 @@ export class OrdersProjection implements Projection {
 
   constructor(
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    @Inject(PG_POOL) private readonly pool: Pool,
     private readonly cache: QueryCache,
   ) {}
 
@@ -55,5 +56,14 @@ export class OrdersProjection implements Projection {
 
   async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'Order', orderCacheKey);
+  }
+
+  /** A rebuild: the table is replayed from the log; the write side keeps nothing in it. */
+  async reset(tx: PoolClient): Promise<void> {
+    await tx.query(`DELETE FROM ${this.service.schema}.orders`);
+  }
+
+  async afterRebuild(): Promise<void> {
+    await this.cache.replaceRebuiltViews(orderCacheKey(''), (ids) => rowVersions(this.pool, `${this.service.schema}.orders`, ids));
   }
 }

@@ -1,8 +1,8 @@
 import type { EventPayload } from '@causeway/contracts';
 import type { Projection, StoredEvent } from '@causeway/eventsourcing';
-import { QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, rowVersions, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { paymentCacheKey } from '../queries/get-payment/get-payment.handler';
 
 /** `payments` read model, from the service's own event log. */
@@ -12,6 +12,7 @@ export class PaymentsProjection implements Projection {
 
   constructor(
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    @Inject(PG_POOL) private readonly pool: Pool,
     private readonly cache: QueryCache,
   ) {}
 
@@ -48,5 +49,14 @@ export class PaymentsProjection implements Projection {
 
   async beforeCommit(events: readonly StoredEvent[]): Promise<void> {
     await this.cache.invalidate(events, 'Payment', paymentCacheKey);
+  }
+
+  /** A rebuild: the table is replayed from the log; the write side keeps nothing in it. */
+  async reset(tx: PoolClient): Promise<void> {
+    await tx.query(`DELETE FROM ${this.service.schema}.payments`);
+  }
+
+  async afterRebuild(): Promise<void> {
+    await this.cache.replaceRebuiltViews(paymentCacheKey(''), (ids) => rowVersions(this.pool, `${this.service.schema}.payments`, ids));
   }
 }

@@ -1,7 +1,7 @@
 import type { Projection, StoredEvent } from '@causeway/eventsourcing';
-import { QueryCache, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
+import { PG_POOL, QueryCache, rowVersions, SERVICE, type ServiceDefinition } from '@causeway/service-runtime';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { userCacheKey } from '../queries/get-user/get-user.handler';
 import { UserStatsRefresher } from './user-stats.refresher';
 
@@ -12,6 +12,7 @@ export class UsersProjection implements Projection {
 
   constructor(
     @Inject(SERVICE) private readonly service: ServiceDefinition,
+    @Inject(PG_POOL) private readonly pool: Pool,
     private readonly cache: QueryCache,
     private readonly stats: UserStatsRefresher,
   ) {}
@@ -49,5 +50,15 @@ export class UsersProjection implements Projection {
 
   async afterCommit(events: readonly StoredEvent[]): Promise<void> {
     if (events.some((e) => e.aggregateType === 'User')) this.stats.schedule();
+  }
+
+  /** A rebuild: the table is replayed from the log; the write side keeps nothing in it. */
+  async reset(tx: PoolClient): Promise<void> {
+    await tx.query(`DELETE FROM ${this.service.schema}.users`);
+  }
+
+  async afterRebuild(): Promise<void> {
+    await this.cache.replaceRebuiltViews(userCacheKey(''), (ids) => rowVersions(this.pool, `${this.service.schema}.users`, ids));
+    this.stats.schedule();
   }
 }

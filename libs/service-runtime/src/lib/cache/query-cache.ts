@@ -65,11 +65,23 @@ if held and held >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1] .. '|', 'PX', ARGV[2])
 return 1`;
 
+/**
+ * KEYS[1] ← ARGV[2] for ARGV[3] ms, or deleted when ARGV[2] is empty, if it still holds ARGV[1]:
+ * a view read, then judged, is replaced only if nothing newer landed meanwhile.
+ */
+const REPLACE_IF_UNCHANGED = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`;
+
 const RETRY_MS = 1_000;
+/** Keys asked of SCAN, and views judged, per round trip when a rebuilt read model's views are replaced. */
+const SCAN_BATCH = 500;
 
 type ScriptedRedis = Redis & {
   cacheStoreUnlessStale(key: string, version: number, entry: string, ttlMs: number): Promise<number>;
   cacheMarkStaleBelow(key: string, version: number, ttlMs: number): Promise<number>;
+  cacheReplaceIfUnchanged(key: string, expected: string, replacement: string, ttlMs: number): Promise<number>;
 };
 
 /**
@@ -99,6 +111,7 @@ export class QueryCache {
     if (!('cacheStoreUnlessStale' in redis)) {
       redis.defineCommand('cacheStoreUnlessStale', { numberOfKeys: 1, lua: STORE_UNLESS_STALE });
       redis.defineCommand('cacheMarkStaleBelow', { numberOfKeys: 1, lua: MARK_STALE_BELOW });
+      redis.defineCommand('cacheReplaceIfUnchanged', { numberOfKeys: 1, lua: REPLACE_IF_UNCHANGED });
     }
     this.redis = redis as ScriptedRedis;
   }
@@ -148,6 +161,39 @@ export class QueryCache {
       newest.set(key, Math.max(e.version, newest.get(key) ?? 0));
     }
     await this.markStale(newest);
+  }
+
+  /**
+   * A read model was rebuilt (its projection's afterRebuild): every cached view of it (keys
+   * `keyPrefix` + id) was derived from the old model, and the replay's invalidations left those
+   * in place, as it brought each row back to the version already cached. Each such view becomes
+   * a stale marker at the version its row has now (so the rebuilt view, and nothing older, may be
+   * cached next), or goes when the row is gone; `versionsOf` reads those versions from the read
+   * model. Markers are left as they are. Redis being unavailable is reported, not thrown: the
+   * views it keeps then expire with their TTL.
+   */
+  async replaceRebuiltViews(keyPrefix: string, versionsOf: (ids: readonly string[]) => Promise<ReadonlyMap<string, number>>): Promise<void> {
+    if (this.ttlMs === 0) return;
+    const match = `${this.prefix}:${keyPrefix}`;
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${match.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', SCAN_BATCH);
+        cursor = next;
+        if (keys.length === 0) continue;
+        const stored = await this.redis.mget(keys);
+        const views = keys.flatMap((key, i) => (stored[i] !== null && entryOf(stored[i] as string) ? [{ key, value: stored[i] as string, id: key.slice(match.length) }] : []));
+        if (views.length === 0) continue;
+        const versions = await versionsOf(views.map((v) => v.id));
+        await Promise.all(views.map(({ key, value, id }) => {
+          const version = versions.get(id);
+          return this.redis.cacheReplaceIfUnchanged(key, value, version === undefined ? '' : `${version}|`, this.ttlMs);
+        }));
+      } while (cursor !== '0');
+    } catch (error) {
+      this.stats.errors++;
+      this.logger.error(`cached views of the rebuilt ${keyPrefix}* read model not replaced, served until their TTL: ${(error as Error).message}`);
+    }
   }
 
   /** Invalidations that failed (Redis unreachable) and are tried again until they succeed, counting a retry under way. */

@@ -1,6 +1,8 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DocsController } from './docs/docs.controller';
+import { AdminGuard } from './admin/admin.guard';
+import { ProjectionsController } from './admin/projections.controller';
 import { EventsController } from './events/events.controller';
 import { OpenApiAggregator } from './docs/openapi-aggregator';
 import { GATEWAY_SETTINGS } from './gateway.tokens';
@@ -13,8 +15,8 @@ export class AppModule {
   static register(settings: Settings = loadSettings()): DynamicModule {
     return {
       module: AppModule,
-      controllers: [EventsController, DocsController, HealthController],
-      providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, ProxyRoutes, OpenApiAggregator],
+      controllers: [EventsController, ProjectionsController, DocsController, HealthController],
+      providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, ProxyRoutes, OpenApiAggregator, AdminGuard],
     };
   }
 }

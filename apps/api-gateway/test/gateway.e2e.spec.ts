@@ -103,6 +103,35 @@ describe('API gateway → user-service (e2e)', () => {
     expect(unfiltered.status).toBe(400);
   });
 
+  it('shows the projections and rebuilds one through /api/admin/projections, for administrators only', async () => {
+    for (const authorization of [undefined, 'Bearer wrong-token']) {
+      const refused = await call('GET', '/admin/projections', undefined, authorization ? { authorization } : {});
+      expect({ status: refused.status, body: await json(refused) }).toMatchObject({ status: 401, body: { statusCode: 401, error: 'Unauthorized' } });
+    }
+    const admin = { authorization: `Bearer ${settings.http.admin_token}` };
+    const { id } = await json(await call('POST', '/users', { email: 'rebuild@example.com', givenName: 'R', familyName: 'B' }));
+    await readAtLeast(`/users/${id}?minVersion=1`);
+
+    const listed = await json(await call('GET', '/admin/projections', undefined, admin));
+    expect(listed.items).toEqual([expect.objectContaining({ service: 'user-service', name: 'users', lag: expect.any(Object) })]);
+    expect(listed.unavailable).toEqual(['order-service', 'payment-service', 'notification-service']);
+
+    const started = await call('POST', '/admin/projections/user-service/users/rebuild', undefined, admin);
+    expect(started.status).toBe(202);
+    expect(await json(started)).toMatchObject({ service: 'user-service', name: 'users', checkpoint: { position: '0' } });
+    await waitFor('the rebuild to end', async () => {
+      const [users] = (await json(await call('GET', '/admin/projections', undefined, admin))).items;
+      return users.rebuild === undefined && users.lag.events === 0;
+    }, { timeoutMs: 20_000 });
+    expect(await json(await readAtLeast(`/users/${id}?minVersion=1`))).toMatchObject({ id, email: 'rebuild@example.com' });
+
+    expect((await call('POST', '/admin/projections/user-service/users/rebuild')).status).toBe(401);
+    const noService = await call('POST', '/admin/projections/nowhere/users/rebuild', undefined, admin);
+    expect({ status: noService.status, body: await json(noService) }).toMatchObject({ status: 404, body: { message: expect.stringContaining('no service nowhere') } });
+    const noProjection = await call('POST', '/admin/projections/user-service/nothing/rebuild', undefined, admin);
+    expect({ status: noProjection.status, body: await json(noProjection) }).toMatchObject({ status: 404, body: { message: 'user-service has no projection nothing' } });
+  });
+
   it('generates a correlation id when the client sends none, and returns it', async () => {
     const response = await call('GET', '/users?limit=1');
     expect(response.status).toBe(200);

@@ -1,12 +1,8 @@
-import type { Settings } from '@causeway/config';
-import { Controller, Get, Inject, Req, Res, UnauthorizedException } from '@nestjs/common';
+import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { GATEWAY_SETTINGS } from '../gateway.tokens';
+import { AdminGuard } from '../admin/admin.guard';
 import { ServiceProxy } from '../proxy/service-proxy';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 interface InspectedEvent {
   timestamp: string;
@@ -19,39 +15,20 @@ interface InspectedEvent {
  * filter, merged in time order: one order's whole saga by its correlation id. A service that does
  * not answer is listed under `unavailable` instead of failing the whole answer.
  *
- * Admin only (ARCHITECTURE §7): it shows every stored event, personal data included. Callers send
- * `Authorization: Bearer <http.admin_token>`; anything else is a 401.
+ * Admin only (ARCHITECTURE §7, AdminGuard): it shows every stored event, personal data included.
  */
 @ApiExcludeController()
 @Controller('api/events')
+@UseGuards(AdminGuard)
 export class EventsController {
-  private readonly adminToken: Buffer;
-
-  constructor(
-    private readonly proxy: ServiceProxy,
-    @Inject(GATEWAY_SETTINGS) settings: Settings,
-  ) {
-    this.adminToken = digest(`Bearer ${settings.http.admin_token}`);
-  }
+  constructor(private readonly proxy: ServiceProxy) {}
 
   @Get()
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    // Compared as fixed-length digests in constant time: the answer says nothing about how close a guess was.
-    if (!timingSafeEqual(digest(request.headers.authorization ?? ''), this.adminToken)) {
-      throw new UnauthorizedException('GET /api/events is for administrators: send Authorization: Bearer <admin token>');
-    }
-    const pathAndQuery = request.url.slice('/api'.length);
-    const answers = await Promise.all(this.proxy.prefixes.map(async (prefix) => ({ prefix, response: await this.proxy.forward(prefix, 'GET', pathAndQuery, request.headers, undefined) })));
-    const rejected = answers.find((a) => a.response.status >= 400 && a.response.status < 500);
+    const { rejected, items, unavailable } = await this.proxy.gather<InspectedEvent>(request.url.slice('/api'.length), request.headers);
     if (rejected) {
-      await reply.status(rejected.response.status).headers(rejected.response.headers).send(rejected.response.body);
+      await reply.status(rejected.status).headers(rejected.headers).send(rejected.body);
       return;
-    }
-    const items: InspectedEvent[] = [];
-    const unavailable: string[] = [];
-    for (const { prefix, response } of answers) {
-      if (response.status === 200) items.push(...(JSON.parse(response.body) as { items: InspectedEvent[] }).items);
-      else unavailable.push(this.proxy.serviceOf(prefix));
     }
     items.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.service.localeCompare(b.service) || Number(BigInt(a.position) - BigInt(b.position)));
     await reply.status(200).send({ items, ...(unavailable.length ? { unavailable } : {}) });

@@ -54,6 +54,23 @@ export class ServiceProxy implements OnModuleDestroy {
     return this.routes[prefix].service;
   }
 
+  /**
+   * GET `pathAndQuery` of every service, for admin views that merge their `{ items }`: a service
+   * that does not answer is listed under `unavailable` rather than failing the whole answer; a
+   * 4xx from any (the request is wrong) is the answer.
+   */
+  async gather<T>(pathAndQuery: string, headers: Record<string, string | string[] | undefined>): Promise<{ rejected?: ProxiedResponse; items: T[]; unavailable: string[] }> {
+    const answers = await Promise.all(this.prefixes.map(async (prefix) => ({ prefix, response: await this.forward(prefix, 'GET', pathAndQuery, headers, undefined) })));
+    const rejected = answers.find((a) => a.response.status >= 400 && a.response.status < 500)?.response;
+    const items: T[] = [];
+    const unavailable: string[] = [];
+    for (const { prefix, response } of answers) {
+      if (response.status === 200) items.push(...(JSON.parse(response.body) as { items: T[] }).items);
+      else unavailable.push(this.serviceOf(prefix));
+    }
+    return { rejected, items, unavailable };
+  }
+
   async forward(prefix: string, method: string, pathAndQuery: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<ProxiedResponse> {
     const route = this.routes[prefix];
     const context = currentContext();

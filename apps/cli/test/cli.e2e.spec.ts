@@ -1,0 +1,132 @@
+import { adminQuery, freePort, startServiceProcess, testSettings, uniqueName, waitFor, workspaceRoot, type ServiceProcess } from '@causeway/testing';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** A `causeway` process, run from source as `npm run causeway` runs it, and what it printed. */
+interface CliRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * The `causeway` CLI as a process against the gateway and user-service as processes, on real
+ * PostgreSQL, Kafka and Redis, in a database of this test's own.
+ */
+describe('causeway CLI (e2e)', () => {
+  const settings = testSettings();
+  const database = uniqueName('causeway_cli');
+  const databaseUrl = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${database}` }).toString();
+  let userService: ServiceProcess;
+  let gateway: ServiceProcess;
+  const env: Record<string, string> = { DATABASE_URL: databaseUrl, KAFKA_GROUP_PREFIX: `${database}_`, LOG_LEVEL: 'warn' };
+
+  const cli = (args: string[], extraEnv: Record<string, string> = {}): CliRun => {
+    const root = workspaceRoot();
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'apps', 'cli', 'src', 'main.ts'), ...args], {
+      cwd: root,
+      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), CAUSEWAY_GATEWAY_URL: gateway.url, ...env, ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (chunk) => (out += chunk));
+    child.stderr?.on('data', (chunk) => (err += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    return { child, stdout: () => out, stderr: () => err, exited };
+  };
+  const run = async (args: string[], extraEnv?: Record<string, string>) => {
+    const started = cli(args, extraEnv);
+    const code = await started.exited;
+    return { code, stdout: started.stdout(), stderr: started.stderr() };
+  };
+  const createUser = async (email: string, correlationId: string) => {
+    const response = await fetch(`${gateway.url}/api/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId },
+      body: JSON.stringify({ email, givenName: 'Cli', familyName: 'User' }),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { id: string }).id;
+  };
+
+  beforeAll(async () => {
+    await adminQuery(`CREATE DATABASE ${database}`);
+    const userPort = await freePort();
+    const gatewayPort = await freePort();
+    userService = await startServiceProcess('user-service', userPort, { ...env, CAUSEWAY__HTTP__USER_SERVICE_PORT: String(userPort) });
+    gateway = await startServiceProcess('api-gateway', gatewayPort, { ...env, PORT: String(gatewayPort), USER_SERVICE_URL: userService.url });
+  }, 120_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await userService?.stop();
+    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  });
+
+  it('lists the projections, and rebuilds one, waiting until it has caught up', async () => {
+    const id = await createUser('cli-rebuild@example.com', 'cli-rebuild');
+    await waitFor('the user projected', async () => (await fetch(`${gateway.url}/api/users/${id}?minVersion=1`)).status === 200, { timeoutMs: 20_000 });
+
+    const listed = await run(['projections']);
+    const [header, users] = listed.stdout.trim().split('\n');
+    expect(header).toMatch(/^SERVICE\s+PROJECTION\s+CHECKPOINT \(xid\/position\)\s+LAG EVENTS\s+LAG S\s+REBUILD$/);
+    expect(users).toMatch(/^user-service\s+users\s+\d+\/\d+\s+\d+\s+[\d.]+\s*$/);
+    // Only user-service runs here: the others are named, and the exit code says something is wrong.
+    expect(listed.stderr).toBe('not answering: order-service, payment-service, notification-service\n');
+    expect(listed.code).toBe(1);
+
+    const rebuilt = await run(['projections', 'rebuild', 'user-service', 'users']);
+    expect(rebuilt.stderr).toBe('');
+    expect(rebuilt.code).toBe(0);
+    const lines = rebuilt.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^user-service users: rebuild started at \d{4}-\d\d-\d\dT/);
+    expect(lines.at(-1)).toMatch(/^user-service users: rebuilt; \d+ events behind the log now$/);
+
+    const missing = await run(['projections', 'rebuild', 'user-service', 'nothing']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('404 user-service has no projection nothing');
+  });
+
+  it('shows the stored events of one correlation id across services, as lines or as JSON', async () => {
+    const id = await createUser('cli-events@example.com', 'cli-events');
+    const lines = await run(['events', '--correlation-id', 'cli-events']);
+    expect(lines.code).toBe(1); // three services are not running
+    const shown = lines.stdout.trim().split('\n');
+    expect(shown).toHaveLength(2);
+    expect(shown.some((l) => /user-service\s+UserCreated\s+User\//.test(l) && l.includes(`${id} v1`))).toBe(true);
+    expect(shown.some((l) => /user-service\s+CommandAudited\s+/.test(l))).toBe(true);
+
+    const json = await run(['events', '--aggregate-id', id, '--json']);
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ eventType: 'UserCreated', aggregateId: id, service: 'user-service', metadata: expect.objectContaining({ correlationId: 'cli-events' }) })]);
+  });
+
+  it('tails a topic: events published after it started, until Ctrl-C', async () => {
+    const tail = cli(['tail', 'user_events']);
+    try {
+      await waitFor('the tail to join its group', () => tail.stderr().includes('tailing user_events from now on'), { timeoutMs: 30_000 });
+      const id = await createUser('cli-tail@example.com', 'cli-tail');
+      await waitFor('UserCreated in the tail', () => tail.stdout().split('\n').find((l) => l.includes(`UserCreated  User/${id} v1  correlation cli-tail`)), { timeoutMs: 20_000 });
+      expect(tail.stdout()).toMatch(/^user_events\[\d+\]@\d+ {2}\d{4}-/m);
+    } finally {
+      tail.child.kill('SIGINT');
+    }
+    expect(await tail.exited).toBe(0);
+  });
+
+  it('says what is wrong with a command line (exit 2) and with a wrong admin token (exit 1)', async () => {
+    const noFilter = await run(['events']);
+    expect(noFilter.code).toBe(2);
+    expect(noFilter.stderr).toMatch(/^causeway: events needs exactly one of --correlation-id, --aggregate-id, --type\n\ncauseway — operate/);
+    expect((await run(['rebuild'])).stderr).toMatch(/^causeway: unknown command rebuild\n/);
+    expect((await run(['projections', 'rebuild', 'user-service'])).code).toBe(2);
+    expect((await run(['projections', '--timeout', 'soon', 'rebuild', 'a', 'b'])).stderr).toMatch(/^causeway: --timeout must be a positive number of seconds, not soon/);
+
+    const refused = await run(['projections'], { ADMIN_TOKEN: 'not-the-admin-token-at-all' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/401 .*set ADMIN_TOKEN to the gateway’s http.admin_token/);
+    const help = await run(['--help']);
+    expect([help.code, help.stdout.split('\n')[0]]).toEqual([0, 'causeway — operate a running Causeway stack']);
+  });
+});

@@ -7,6 +7,7 @@ import { EventsController } from './events/events.controller';
 import { OpenApiAggregator } from './docs/openapi-aggregator';
 import { GATEWAY_SETTINGS } from './gateway.tokens';
 import { HealthController } from './health/health.controller';
+import { InspectorController } from './inspector/inspector.controller';
 import { ProxyRoutes } from './proxy/proxy.routes';
 import { ServiceProxy } from './proxy/service-proxy';
 
@@ -15,7 +16,7 @@ export class AppModule {
   static register(settings: Settings = loadSettings()): DynamicModule {
     return {
       module: AppModule,
-      controllers: [EventsController, ProjectionsController, DocsController, HealthController],
+      controllers: [EventsController, ProjectionsController, DocsController, HealthController, InspectorController],
       providers: [{ provide: GATEWAY_SETTINGS, useValue: settings }, ServiceProxy, ProxyRoutes, OpenApiAggregator, AdminGuard],
     };
   }

@@ -104,6 +104,9 @@ describe('order-fulfilment saga across all services (e2e)', () => {
         'payment-service InitiatePayment',
         'payment-service RecordChargeOutcome',
       ]);
+      // A reaction's audit record is caused by the event it reacted to, as its events are.
+      const causeOf = (command: string) => audited.accepted.find((e) => e.data['command'] === command)?.metadata.causationId;
+      expect(['InitiatePayment', 'RecordChargeOutcome', 'ConfirmOrder', 'SendNotification'].map(causeOf)).toEqual([placed.eventId, initiated.eventId, processed.eventId, orderConfirmed.eventId]);
     },
     TEST_TIMEOUT_MS,
   );

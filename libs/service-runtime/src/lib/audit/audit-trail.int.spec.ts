@@ -106,4 +106,15 @@ describe('AuditTrail', () => {
     expect(await audit.run('DoThing', undefined, commandId, async () => 42)).toBe(42);
     expect(await recordsOf(commandId)).toEqual([{ outcome: 'accepted', reason: null, transaction_id: expect.any(String) }]);
   });
+  it('records a reaction in the consumer transaction, caused by the event it reacted to and in its correlation', async () => {
+    const cause = { eventId: randomUUID(), metadata: { correlationId: `corr-${randomUUID()}` } };
+    await inTransaction(db.pool, async (tx) => {
+      await audit.recordReaction('ReactToThing', 'target-4', cause, tx);
+      await store.append({ aggregateId: randomUUID(), aggregateType: 'Thing', expectedVersion: 0, events: [thingDone(randomUUID())], transaction: tx });
+    });
+    const { rows } = await db.pool.query(`SELECT data, metadata FROM ${db.schema}.events WHERE metadata->>'causationId' = $1`, [cause.eventId]);
+    expect(rows).toEqual([
+      { data: { actor: 'test-service', command: 'ReactToThing', outcome: 'accepted', targetId: 'target-4' }, metadata: { correlationId: cause.metadata.correlationId, causationId: cause.eventId, source: 'test-service' } },
+    ]);
+  });
 });

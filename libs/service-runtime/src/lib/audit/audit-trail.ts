@@ -11,6 +11,8 @@ export interface AuditEntry {
   outcome: 'accepted' | 'rejected';
   reason?: string;
   commandId: string;
+  /** What caused the command, when not the command itself: the event a reaction consumed. */
+  causationId?: string;
 }
 
 /**
@@ -69,11 +71,12 @@ export class AuditTrail {
   /**
    * Audits a command run in reaction to another service's event, inside the consumer's
    * transaction (so exactly once, with its effect), as done by this service within the cause's
-   * correlation.
+   * correlation, caused by that event as the reaction's own events are (ARCHITECTURE §2): the
+   * record sits under the event in the correlation's causation tree.
    */
-  recordReaction(command: string, targetId: string, cause: { metadata: { correlationId: string } }, transaction: unknown): Promise<void> {
+  recordReaction(command: string, targetId: string, cause: { eventId: string; metadata: { correlationId: string } }, transaction: unknown): Promise<void> {
     return runWithContext({ correlationId: cause.metadata.correlationId, actor: this.source }, () =>
-      this.record({ command, targetId, commandId: randomUUID(), outcome: 'accepted' }, transaction),
+      this.record({ command, targetId, commandId: randomUUID(), causationId: cause.eventId, outcome: 'accepted' }, transaction),
     );
   }
 
@@ -102,7 +105,7 @@ export class AuditTrail {
             ...(entry.targetId ? { targetId: entry.targetId } : {}),
             ...(entry.reason ? { reason: entry.reason.slice(0, 500) } : {}),
           },
-          metadata: { correlationId: context?.correlationId ?? entry.commandId, causationId: entry.commandId, source: this.source },
+          metadata: { correlationId: context?.correlationId ?? entry.commandId, causationId: entry.causationId ?? entry.commandId, source: this.source },
         },
       ],
     };

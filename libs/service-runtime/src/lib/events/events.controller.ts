@@ -8,7 +8,8 @@ import { ListEventsDto } from './list-events.dto';
 /**
  * Event inspection (ARCHITECTURE §7, GET /events): the service's own stored events by aggregate,
  * correlation id or type, as stored (no upcasting: inspection shows what is on disk). The gateway
- * merges every service's answer. Admin-only once the gateway has authentication.
+ * merges every service's answer and admits administrators only (GET /api/events); this port is
+ * internal, as the projections' admin endpoints are.
  */
 @ApiTags('events')
 @Controller('events')

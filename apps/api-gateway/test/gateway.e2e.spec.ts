@@ -99,6 +99,10 @@ describe('API gateway → user-service (e2e)', () => {
     expect(body.items.find((e: { eventType: string }) => e.eventType === 'UserCreated')).toMatchObject({ aggregateId: id, service: 'user-service', version: 1 });
     // Only user-service runs in this test: the others are reported, not fatal.
     expect(body.unavailable).toEqual(['order-service', 'payment-service', 'notification-service']);
+    expect(body.truncated).toBeUndefined();
+    // Each service sends its oldest `limit` matches, and says when it had more.
+    const cut = await json(await call('GET', '/events?correlationId=e2e-inspect&limit=1', undefined, admin));
+    expect({ items: cut.items.length, truncated: cut.truncated }).toEqual({ items: 1, truncated: ['user-service'] });
     const unfiltered = await call('GET', '/events', undefined, admin);
     expect(unfiltered.status).toBe(400);
   });

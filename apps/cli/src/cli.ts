@@ -12,7 +12,8 @@ export const USAGE = `causeway — operate a running Causeway stack
   causeway projections rebuild <service> <name>      replay one from its service's event log, and wait
       [--no-wait] [--timeout <seconds>]              (default 600) until it has caught up
   causeway events --correlation-id <id>              stored events across services, in time order
-  causeway events --aggregate-id <id> | --type <T>   (--json: one JSON envelope per line)
+  causeway events --aggregate-id <id> | --type <T>   (--json: one JSON envelope per line; --limit <n>,
+                                                     default 200, the oldest n per service)
   causeway tail <topic>... [--from-beginning]        print events as they arrive on Kafka (Ctrl-C stops)
       [--json]
 
@@ -69,7 +70,9 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     }
     case 'events': {
       if (rest.length > 0) throw new UsageError(`events takes options only, not ${rest.join(' ')}`);
-      return showEvents(api(), context.output, eventFilter(values), values.json === true);
+      const limit = values.limit === undefined ? 200 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit must be a whole number from 1 to 1000, not ${values.limit}`);
+      return showEvents(api(), context.output, eventFilter(values), { json: values.json === true, limit });
     }
     case 'tail':
       if (rest.length === 0) throw new UsageError('tail needs at least one topic, e.g. causeway tail order_events payment_events');
@@ -93,6 +96,7 @@ function parse(argv: readonly string[]) {
         'correlation-id': { type: 'string' },
         'aggregate-id': { type: 'string' },
         type: { type: 'string' },
+        limit: { type: 'string' },
         'from-beginning': { type: 'boolean' },
       },
     });

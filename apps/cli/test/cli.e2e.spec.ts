@@ -98,6 +98,10 @@ describe('causeway CLI (e2e)', () => {
     expect(shown.some((l) => /user-service\s+UserCreated\s+User\//.test(l) && l.includes(`${id} v1`))).toBe(true);
     expect(shown.some((l) => /user-service\s+CommandAudited\s+/.test(l))).toBe(true);
 
+    const cut = await run(['events', '--correlation-id', 'cli-events', '--limit', '1']);
+    expect(cut.stdout.trim().split('\n')).toHaveLength(1);
+    expect(cut.stderr).toContain('more matches than shown (each service sends its oldest 1): user-service; narrow the filter or raise --limit');
+
     const json = await run(['events', '--aggregate-id', id, '--json']);
     expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ eventType: 'UserCreated', aggregateId: id, service: 'user-service', metadata: expect.objectContaining({ correlationId: 'cli-events' }) })]);
   });

@@ -13,7 +13,8 @@ interface InspectedEvent {
 /**
  * GET /api/events?aggregateId=|correlationId=|type= — every service's stored events matching the
  * filter, merged in time order: one order's whole saga by its correlation id. A service that does
- * not answer is listed under `unavailable` instead of failing the whole answer.
+ * not answer is listed under `unavailable` instead of failing the whole answer; one that has more
+ * matches than `limit` (each sends its oldest) under `truncated`.
  *
  * Admin only (ARCHITECTURE §7, AdminGuard): it shows every stored event, personal data included.
  */
@@ -25,12 +26,12 @@ export class EventsController {
 
   @Get()
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { rejected, items, unavailable } = await this.proxy.gather<InspectedEvent>(request.url.slice('/api'.length), request.headers);
+    const { rejected, items, unavailable, truncated } = await this.proxy.gather<InspectedEvent>(request.url.slice('/api'.length), request.headers);
     if (rejected) {
       await reply.status(rejected.status).headers(rejected.headers).send(rejected.body);
       return;
     }
     items.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.service.localeCompare(b.service) || Number(BigInt(a.position) - BigInt(b.position)));
-    await reply.status(200).send({ items, ...(unavailable.length ? { unavailable } : {}) });
+    await reply.status(200).send({ items, ...(unavailable.length ? { unavailable } : {}), ...(truncated.length ? { truncated } : {}) });
   }
 }

@@ -1,4 +1,4 @@
-import { buildCausationTree, compareEvents, eventsWithMissingCause, servicesAtLimit, type CauseNode, type EventNode, type InspectedEvent } from './browser/causation-tree.js';
+import { buildCausationTree, compareEvents, eventsWithMissingCause, type CauseNode, type EventNode, type InspectedEvent } from './browser/causation-tree.js';
 
 let positions = 0;
 
@@ -135,13 +135,5 @@ describe('the causation tree of a correlation (buildCausationTree)', () => {
 
   it('builds nothing from nothing', () => {
     expect(buildCausationTree([])).toEqual([]);
-  });
-});
-
-describe('servicesAtLimit', () => {
-  it('names the services that sent as many events as asked for: their part may be cut', () => {
-    const events = [event('1', 'c'), event('2', 'c'), event('3', 'c', { service: 'user-service' })];
-    expect(servicesAtLimit(events, 2)).toEqual(['order-service']);
-    expect(servicesAtLimit(events, 3)).toEqual([]);
   });
 });

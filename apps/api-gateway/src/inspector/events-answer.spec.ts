@@ -1,10 +1,10 @@
 import { readEventsAnswer } from './browser/events-answer.js';
 
 describe('what an answer of GET /api/events means to the page (readEventsAnswer)', () => {
-  it('lists the events and the services that did not answer', () => {
-    const body = { items: [{ eventId: 'e1' }], unavailable: ['payment-service'] };
-    expect(readEventsAnswer(200, JSON.stringify(body))).toEqual({ kind: 'events', items: [{ eventId: 'e1' }], unavailable: ['payment-service'] });
-    expect(readEventsAnswer(200, '{"items":[]}')).toEqual({ kind: 'events', items: [], unavailable: [] });
+  it('lists the events, the services that did not answer and those that had more matches', () => {
+    const body = { items: [{ eventId: 'e1' }], unavailable: ['payment-service'], truncated: ['order-service'] };
+    expect(readEventsAnswer(200, JSON.stringify(body))).toEqual({ kind: 'events', items: [{ eventId: 'e1' }], unavailable: ['payment-service'], truncated: ['order-service'] });
+    expect(readEventsAnswer(200, '{"items":[]}')).toEqual({ kind: 'events', items: [], unavailable: [], truncated: [] });
   });
 
   it('asks for the token again on 401', () => {

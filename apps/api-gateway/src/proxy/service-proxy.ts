@@ -56,19 +56,26 @@ export class ServiceProxy implements OnModuleDestroy {
 
   /**
    * GET `pathAndQuery` of every service, for admin views that merge their `{ items }`: a service
-   * that does not answer is listed under `unavailable` rather than failing the whole answer; a
-   * 4xx from any (the request is wrong) is the answer.
+   * that does not answer is listed under `unavailable` rather than failing the whole answer, one
+   * that had more than it sent (`truncated`) under `truncated`; a 4xx from any (the request is
+   * wrong) is the answer.
    */
-  async gather<T>(pathAndQuery: string, headers: Record<string, string | string[] | undefined>): Promise<{ rejected?: ProxiedResponse; items: T[]; unavailable: string[] }> {
+  async gather<T>(pathAndQuery: string, headers: Record<string, string | string[] | undefined>): Promise<{ rejected?: ProxiedResponse; items: T[]; unavailable: string[]; truncated: string[] }> {
     const answers = await Promise.all(this.prefixes.map(async (prefix) => ({ prefix, response: await this.forward(prefix, 'GET', pathAndQuery, headers, undefined) })));
     const rejected = answers.find((a) => a.response.status >= 400 && a.response.status < 500)?.response;
     const items: T[] = [];
     const unavailable: string[] = [];
+    const truncated: string[] = [];
     for (const { prefix, response } of answers) {
-      if (response.status === 200) items.push(...(JSON.parse(response.body) as { items: T[] }).items);
-      else unavailable.push(this.serviceOf(prefix));
+      if (response.status !== 200) {
+        unavailable.push(this.serviceOf(prefix));
+        continue;
+      }
+      const answer = JSON.parse(response.body) as { items: T[]; truncated?: boolean };
+      items.push(...answer.items);
+      if (answer.truncated) truncated.push(this.serviceOf(prefix));
     }
-    return { rejected, items, unavailable };
+    return { rejected, items, unavailable, truncated };
   }
 
   async forward(prefix: string, method: string, pathAndQuery: string, headers: Record<string, string | string[] | undefined>, body: unknown): Promise<ProxiedResponse> {

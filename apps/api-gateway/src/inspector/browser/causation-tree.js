@@ -147,17 +147,3 @@ export function eventsWithMissingCause(events) {
     .filter((root) => root.kind === 'missing')
     .flatMap((root) => root.children.map((child) => child.event));
 }
-
-/**
- * Services that sent as many events as the limit asked for: their part of the answer may be cut
- * (each service returns its oldest `limit` matches).
- * @param {readonly InspectedEvent[]} events
- * @param {number} limit
- * @returns {string[]}
- */
-export function servicesAtLimit(events, limit) {
-  /** @type {Map<string, number>} */
-  const counts = new Map();
-  for (const event of events) counts.set(event.service, (counts.get(event.service) ?? 0) + 1);
-  return [...counts].filter(([, count]) => count >= limit).map(([service]) => service).sort();
-}

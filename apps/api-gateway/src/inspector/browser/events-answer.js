@@ -4,10 +4,11 @@
 /** @typedef {import('./causation-tree.js').InspectedEvent} InspectedEvent */
 
 /**
- * - `events`: the matches, and the services that did not answer (their events are not there);
+ * - `events`: the matches, the services that did not answer (their events are not there) and
+ *   those that had more matches than they sent (`truncated`: each sends its oldest);
  * - `token-refused`: 401, the page asks for the admin token again;
  * - `failed`: anything else, with what to show (for a 400, the API's own message).
- * @typedef {{ kind: 'events', items: InspectedEvent[], unavailable: string[] }
+ * @typedef {{ kind: 'events', items: InspectedEvent[], unavailable: string[], truncated: string[] }
  *   | { kind: 'token-refused' }
  *   | { kind: 'failed', message: string }} EventsAnswer
  */
@@ -37,8 +38,9 @@ export function readEventsAnswer(status, text) {
   const body = parsed(text);
   if (status === 401) return { kind: 'token-refused' };
   if (status === 200 && body && Array.isArray(body.items)) {
-    const unavailable = Array.isArray(body.unavailable) ? body.unavailable.map(String) : [];
-    return { kind: 'events', items: body.items, unavailable };
+    /** @param {unknown} list */
+    const names = (list) => (Array.isArray(list) ? list.map(String) : []);
+    return { kind: 'events', items: body.items, unavailable: names(body.unavailable), truncated: names(body.truncated) };
   }
   const message = asText(body?.message);
   if (status === 400) return { kind: 'failed', message: message ?? 'The search was refused (400).' };

@@ -3,7 +3,7 @@
  * The inspector page's DOM: every value goes in as text (textContent, never innerHTML): event
  * data is user input. What is worth testing lives in the pure modules it imports.
  */
-import { buildCausationTree, compareEvents, servicesAtLimit } from './causation-tree.js';
+import { buildCausationTree, compareEvents } from './causation-tree.js';
 import { eventsQuery, parseSearchHash, searchHash, SEARCH_KINDS } from './deep-link.js';
 import { readEventsAnswer } from './events-answer.js';
 
@@ -219,8 +219,7 @@ async function run(search) {
     return;
   }
   const notes = [`${answer.items.length} event${answer.items.length === 1 ? '' : 's'} with ${search.kind} = ${search.value}.`];
-  const cut = servicesAtLimit(answer.items, LIMIT);
-  if (cut.length) notes.push(`Each service returns at most ${LIMIT} events, its oldest: ${cut.join(', ')} may have more.`);
+  if (answer.truncated.length) notes.push(`Each service returns at most ${LIMIT} events, its oldest: ${answer.truncated.join(', ')} had more.`);
   ui.status.textContent = notes.join(' ');
   if (answer.unavailable.length) showProblem(`unavailable: ${answer.unavailable.join(', ')} did not answer; their events are missing here.`);
   ui.details.hidden = true;

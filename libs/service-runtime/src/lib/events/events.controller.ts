@@ -20,19 +20,21 @@ export class EventsController {
   ) {}
 
   @Get()
-  async list(@Query() query: ListEventsDto): Promise<{ items: object[] }> {
+  /** The oldest `limit` matches; `truncated` when there are more (a narrower filter finds them). */
+  async list(@Query() query: ListEventsDto): Promise<{ items: object[]; truncated?: true }> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.aggregateId) where.push(`aggregate_id = $${params.push(query.aggregateId)}`);
     if (query.correlationId) where.push(`metadata->>'correlationId' = $${params.push(query.correlationId)}`);
     if (query.type) where.push(`event_type = $${params.push(query.type)}`);
+    const limit = query.limit ?? 200;
     if (where.length === 0) throw new BadRequestException({ message: 'give aggregateId, correlationId or type', details: [{ field: 'aggregateId', errors: ['one filter is required'] }] });
     const { rows } = await this.pool.query(
       `SELECT global_position::text AS position, event_id AS "eventId", event_type AS "eventType", aggregate_type AS "aggregateType",
               aggregate_id AS "aggregateId", version, occurred_at AS timestamp, schema_version AS "schemaVersion", data, metadata
-       FROM ${this.service.schema}.events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT $${params.push(query.limit ?? 200)}`,
+       FROM ${this.service.schema}.events WHERE ${where.join(' AND ')} ORDER BY global_position LIMIT $${params.push(limit + 1)}`,
       params,
     );
-    return { items: rows.map((row) => ({ ...row, service: this.service.name })) };
+    return { items: rows.slice(0, limit).map((row) => ({ ...row, service: this.service.name })), ...(rows.length > limit ? { truncated: true as const } : {}) };
   }
 }

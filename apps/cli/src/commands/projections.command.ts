@@ -1,16 +1,8 @@
+import type { ProjectionView } from '@causeway/service-runtime';
 import type { AdminApi } from '../admin-api';
 import { table, type Output } from '../output';
 
-/** As GET /api/admin/projections answers (the services' ProjectionView). */
-export interface ProjectionView {
-  service: string;
-  name: string;
-  checkpoint: { transactionId: string; position: string };
-  updatedAt: string;
-  lag: { events: number; seconds: number };
-  rebuild?: { startedAt: string; eventsReplayed: number };
-}
-
+/** As GET /api/admin/projections answers: every service's projections, merged by the gateway. */
 interface ProjectionList {
   items: ProjectionView[];
   unavailable?: string[];

@@ -147,9 +147,7 @@ export class ProjectionRunner implements LocalAppendListener {
     this.statements = {
       lock: preparedStatement(
         'checkpoint_lock',
-        `SELECT transaction_id::text, position, rebuild_started_at, rebuild_until_transaction_id::text AS rebuild_until_transaction_id,
-                rebuild_until_position, rebuild_events_replayed
-         FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`,
+        `SELECT ${CHECKPOINT_COLUMNS} FROM ${this.s}.projection_checkpoints WHERE name = $1 FOR UPDATE`,
       ),
       advance: preparedStatement('checkpoint_advance', `UPDATE ${this.s}.projection_checkpoints SET transaction_id = $2::text::xid8, position = $3, updated_at = now() WHERE name = $1`),
     };
@@ -193,9 +191,7 @@ export class ProjectionRunner implements LocalAppendListener {
 
   async status(): Promise<ProjectionStatus[]> {
     const { rows } = await this.pool.query<CheckpointRow & { name: string; updated_at: Date }>(
-      `SELECT name, transaction_id::text, position, updated_at, rebuild_started_at, rebuild_until_transaction_id::text AS rebuild_until_transaction_id,
-              rebuild_until_position, rebuild_events_replayed
-       FROM ${this.s}.projection_checkpoints ORDER BY name`,
+      `SELECT name, updated_at, ${CHECKPOINT_COLUMNS} FROM ${this.s}.projection_checkpoints ORDER BY name`,
     );
     return rows.map((r) => {
       const rebuild = rebuildOf(r);
@@ -244,7 +240,7 @@ export class ProjectionRunner implements LocalAppendListener {
     return (await this.status()).find((s) => s.name === name) as ProjectionStatus;
   }
 
-  /** Projects everything committed so far (tests, the replay CLI). */
+  /** Projects everything committed so far (tests). */
   async catchUp(): Promise<void> {
     for (const projection of this.projections) while ((await this.projectBatch(projection)).projected > 0);
   }
@@ -385,6 +381,10 @@ function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
 function atOrAfter(a: Checkpoint, b: Checkpoint): boolean {
   return a.transactionId > b.transactionId || (a.transactionId === b.transactionId && a.position >= b.position);
 }
+
+/** A checkpoint row as CheckpointRow reads it: where the projection stands, and its rebuild if one runs. */
+const CHECKPOINT_COLUMNS = `transaction_id::text, position, rebuild_started_at, rebuild_until_transaction_id::text AS rebuild_until_transaction_id,
+  rebuild_until_position, rebuild_events_replayed`;
 
 interface CheckpointRow {
   transaction_id: string;

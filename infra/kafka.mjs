@@ -81,29 +81,39 @@ function ensureJars() {
 /**
  * Writes server.properties for a single-node KRaft broker in `dir`, formats its storage if new,
  * and returns the java arguments that run it. Used for the local broker and by tests that need
- * a broker of their own to stop and restart.
+ * a broker of their own to stop and restart. `sasl` ({ port, username, password }) adds a
+ * SASL_PLAINTEXT listener that admits that one user by SASL/PLAIN, for tests of authenticated
+ * clients (as managed Kafka services require); the local broker has none.
  */
-export function prepareBroker({ host, port, controllerPort, dir }) {
+export function prepareBroker({ host, port, controllerPort, dir, sasl }) {
   requireJava();
   ensureJars();
   mkdirSync(dir, { recursive: true });
-  const propertiesFile = serverProperties({ host, port, controllerPort, dir });
+  const propertiesFile = serverProperties({ host, port, controllerPort, dir, sasl });
   formatStorage(propertiesFile, join(dir, 'data'));
   return java(['kafka.Kafka', propertiesFile]);
 }
 
-function serverProperties({ host, port, controllerPort, dir }) {
+function serverProperties({ host, port, controllerPort, dir, sasl }) {
   const file = join(dir, 'server.properties');
+  const saslListener = sasl ? [`,SASL_PLAINTEXT://${host}:${sasl.port}`] : [''];
+  const jaasQuote = (value) => JSON.stringify(String(value));
   writeFileSync(file, [
     '# Written by infra/kafka.mjs: single-node KRaft (combined broker + controller) for local development.',
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@${host}:${controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}${saslListener}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port}${saslListener}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? ',SASL_PLAINTEXT:SASL_PLAINTEXT' : ''}`,
+    ...(sasl
+      ? [
+          'listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN',
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=${jaasQuote(sasl.username)} password=${jaasQuote(sasl.password)} user_${sasl.username}=${jaasQuote(sasl.password)};`,
+        ]
+      : []),
     `log.dirs=${join(dir, 'data')}`,
     `num.partitions=${partitionCount()}`,
     // Topics are created on purpose (infra up, tests), so a typo in a topic name fails loudly.
@@ -147,8 +157,25 @@ function logTail(lines = 30) {
   return readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join('\n');
 }
 
+function client(brokers, retries) {
+  return new Kafka({ clientId: 'causeway-infra', brokers, ...kafkaSecurity(), logLevel: logLevel.NOTHING, retry: { retries } });
+}
+
 function admin(brokers, retries = 0) {
-  return new Kafka({ clientId: 'causeway-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries } }).admin();
+  return client(brokers, retries).admin();
+}
+
+/**
+ * TLS and SASL to a Kafka given by KAFKA_BROKERS, from the same variables the apps' settings read
+ * (config/causeway.tsk: KAFKA_SSL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD),
+ * so infra checks and prepares the Kafka the apps will use. The local broker has neither.
+ */
+function kafkaSecurity() {
+  const mechanism = env('KAFKA_SASL_MECHANISM');
+  return {
+    ...(env('KAFKA_SSL') === 'true' ? { ssl: true } : {}),
+    ...(mechanism ? { sasl: { mechanism, username: env('KAFKA_SASL_USERNAME') ?? '', password: env('KAFKA_SASL_PASSWORD') ?? '' } } : {}),
+  };
 }
 
 async function answersMetadata(brokers) {
@@ -176,8 +203,7 @@ function partitionCount() {
  */
 async function waitForCoordinators(brokers) {
   await waitFor('Kafka transaction coordinator', async () => {
-    const producer = new Kafka({ clientId: 'causeway-infra', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } })
-      .producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = client(brokers, 3).producer({ idempotent: true, maxInFlightRequests: 1 });
     try {
       await producer.connect(); // InitProducerId
       return true;

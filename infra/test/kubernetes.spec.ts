@@ -265,10 +265,15 @@ describe('deploy/k8s apps', () => {
     expect(isReadByConfig('DATABASE_URI')).toBe(false);
   });
 
-  it('gives the services the database and cache, and the admin token only to the gateway', () => {
-    const secretKeys = (app: string) => (container(app).env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.name).sort();
-    expect(secretKeys(gateway)).toEqual(['ADMIN_TOKEN']);
-    for (const app of services) expect(secretKeys(app)).toEqual(['DATABASE_URL', 'REDIS_URL']);
+  it('gives the services the database, the cache and (optionally) Kafka credentials, and the admin token only to the gateway', () => {
+    const secretKeys = (app: string, optional: boolean) =>
+      (container(app).env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef && (e.valueFrom.secretKeyRef.optional === true) === optional).map((e: any) => e.name).sort();
+    expect([secretKeys(gateway, false), secretKeys(gateway, true)]).toEqual([['ADMIN_TOKEN'], []]);
+    for (const app of services) {
+      expect(secretKeys(app, false)).toEqual(['DATABASE_URL', 'REDIS_URL']);
+      // Only with a SASL mechanism set: a Secret without them must not keep the pods from starting.
+      expect(secretKeys(app, true)).toEqual(['KAFKA_SASL_PASSWORD', 'KAFKA_SASL_USERNAME']);
+    }
   });
 
   it.each(apps)('%s: runs as the image\'s non-root user on a read-only root filesystem, with requests and limits', (app) => {

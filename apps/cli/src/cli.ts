@@ -76,7 +76,7 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     }
     case 'tail':
       if (rest.length === 0) throw new UsageError('tail needs at least one topic, e.g. causeway tail order_events payment_events');
-      return tailTopics({ brokers: settings.kafka.brokers, topics: rest, fromBeginning: values['from-beginning'] === true, json: values.json === true, until: context.interrupted }, context.output);
+      return tailTopics({ kafka: settings.kafka, topics: rest, fromBeginning: values['from-beginning'] === true, json: values.json === true, until: context.interrupted }, context.output);
     default:
       throw new UsageError(`unknown command ${command}`);
   }

@@ -1,9 +1,10 @@
+import { kafkaConnection, type KafkaConnectionSettings } from '@causeway/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { Output } from '../output';
 
 export interface TailOptions {
-  brokers: string[];
+  kafka: KafkaConnectionSettings;
   topics: string[];
   fromBeginning: boolean;
   json: boolean;
@@ -17,7 +18,7 @@ export interface TailOptions {
  * services' groups, and Kafka forgets the group once the tail ends.
  */
 export async function tailTopics(options: TailOptions, output: Output): Promise<number> {
-  const kafka = new Kafka({ clientId: 'causeway-cli', brokers: options.brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'causeway-cli', ...kafkaConnection(options.kafka), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: `causeway-cli-${randomUUID()}` });
   await consumer.connect();
   try {

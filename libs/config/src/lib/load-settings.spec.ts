@@ -34,6 +34,17 @@ describe('loadSettings', () => {
     expect(s.http.gateway_port).toBe(8080);
   });
 
+  it('connects to the local broker without TLS or SASL, and to a managed one with both, from the environment', () => {
+    expect(loadSettings({ file: shipped, env: {} }).kafka).toMatchObject({ ssl: false, sasl_mechanism: '', sasl_username: '', sasl_password: '' });
+    const managed = loadSettings({ file: shipped, env: { KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'causeway', KAFKA_SASL_PASSWORD: 's3cret' } });
+    expect(managed.kafka).toMatchObject({ ssl: true, sasl_mechanism: 'scram-sha-512', sasl_username: 'causeway', sasl_password: 's3cret' });
+  });
+
+  it('refuses a SASL mechanism without its credentials, or one Kafka clients do not speak, naming the setting', () => {
+    expect(() => loadSettings({ file: shipped, env: { KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'causeway' } })).toThrow(/kafka\.sasl_password: is required with kafka\.sasl_mechanism plain/);
+    expect(() => loadSettings({ file: shipped, env: { KAFKA_SASL_MECHANISM: 'gssapi', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' } })).toThrow(/invalid value for kafka\.sasl_mechanism/);
+  });
+
   it('lets a CAUSEWAY__SECTION__KEY override win over the file and over @env', () => {
     const s = loadSettings({
       file: shipped,

@@ -50,6 +50,12 @@ export const settingsSchema = z.object({
     topic_prefix: z.string().regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only'),
     topic_partitions: positiveInt,
     retention: duration,
+    /** TLS to the brokers, with the system's trusted CAs (managed Kafka services require it). */
+    ssl: z.boolean(),
+    /** SASL authentication: '' for none, or the mechanism the brokers accept. */
+    sasl_mechanism: z.enum(['', 'plain', 'scram-sha-256', 'scram-sha-512']),
+    sasl_username: z.string(),
+    sasl_password: z.string(),
   }),
   redis: z.strictObject({
     url: url(['redis:', 'rediss:']),
@@ -107,6 +113,11 @@ export const settingsSchema = z.object({
   // Kafka keeps a message past its retention until its segment rolls; while it keeps it, the
   // message can be delivered again (an offset reset, a replay), and only its inbox row stops a
   // second effect.
+  if (s.kafka.sasl_mechanism !== '') {
+    for (const key of ['sasl_username', 'sasl_password'] as const) {
+      if (s.kafka[key] === '') context.addIssue({ code: 'custom', path: ['kafka', key], message: `is required with kafka.sasl_mechanism ${s.kafka.sasl_mechanism}` });
+    }
+  }
   if (s.processing.inbox_retention <= s.kafka.retention) {
     context.addIssue({ code: 'custom', path: ['processing', 'inbox_retention'], message: 'must be longer than kafka.retention: a message Kafka still holds could be redelivered after its inbox row is gone' });
   }

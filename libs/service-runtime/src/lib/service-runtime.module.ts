@@ -1,6 +1,7 @@
 import { loadSettings, type Settings } from '@causeway/config';
 import { topicOf } from '@causeway/contracts';
 import { AggregateRepository, catalogSchemas, GENERIC_PLAN_OPTIONS, PostgresEventStore, refuseNestedConnections, type Aggregate, type DomainEvent, type Projection } from '@causeway/eventsourcing';
+import { kafkaConnection } from '@causeway/messaging';
 import { observeCommitted } from '@causeway/observability';
 import { Logger, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
@@ -88,7 +89,7 @@ export class ServiceRuntimeModule {
           provide: KAFKA,
           inject: [SETTINGS],
           useFactory: (settings: Settings) =>
-            new Kafka({ clientId: `${settings.kafka.client_id}-${service.name}`, brokers: settings.kafka.brokers, logLevel: logLevel.WARN, logCreator: kafkaLogCreator }),
+            new Kafka({ clientId: `${settings.kafka.client_id}-${service.name}`, ...kafkaConnection(settings.kafka), logLevel: logLevel.WARN, logCreator: kafkaLogCreator }),
         },
         {
           provide: EVENT_STORE,

@@ -29,19 +29,24 @@ export class ScratchKafkaBroker {
     readonly port: number,
     private readonly dir: string,
     private readonly command: { command: string; args: string[] },
+    /** The SASL_PLAINTEXT listener's port, when created with `sasl`. */
+    readonly saslPort?: number,
   ) {}
 
-  static async create(): Promise<ScratchKafkaBroker> {
+  /** `sasl`: also a listener that admits this one user by SASL/PLAIN (at `saslPort`). */
+  static async create(options: { sasl?: { username: string; password: string } } = {}): Promise<ScratchKafkaBroker> {
     const port = await freePort();
     const controllerPort = await freePort();
+    const saslPort = options.sasl ? await freePort() : undefined;
     const dir = mkdtempSync(join(tmpdir(), 'causeway-kafka-'));
-    const result = spawnSync('node', [join(workspaceRoot(), 'infra', 'kafka-broker.mjs'), '--port', String(port), '--controller-port', String(controllerPort), '--dir', dir], {
+    const sasl = options.sasl && saslPort ? ['--sasl-port', String(saslPort), '--sasl-username', options.sasl.username, '--sasl-password', options.sasl.password] : [];
+    const result = spawnSync('node', [join(workspaceRoot(), 'infra', 'kafka-broker.mjs'), '--port', String(port), '--controller-port', String(controllerPort), '--dir', dir, ...sasl], {
       encoding: 'utf8',
       env: { ...process.env, KAFKA_HEAP: process.env['KAFKA_HEAP'] ?? '384m' },
     });
     if (result.status !== 0) throw new Error(`preparing a scratch Kafka broker failed: ${result.stderr}${result.stdout}`);
     const lastLine = result.stdout.trim().split('\n').at(-1) ?? '';
-    return new ScratchKafkaBroker(port, dir, JSON.parse(lastLine));
+    return new ScratchKafkaBroker(port, dir, JSON.parse(lastLine), saslPort);
   }
 
   get brokers(): string[] {

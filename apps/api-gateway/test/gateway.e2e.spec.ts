@@ -1,4 +1,4 @@
-import { adminQuery, freePort, startServiceProcess, testSettings, uniqueName, waitFor, type ServiceProcess } from '@causeway/testing';
+import { startUserServiceBehindGateway, testSettings, waitFor, type GatewayStack, type ServiceProcess } from '@causeway/testing';
 import { Client } from 'pg';
 
 // Response bodies are checked field by field below; their static type adds nothing here.
@@ -11,8 +11,7 @@ const json = (response: Response): Promise<any> => response.json();
  */
 describe('API gateway → user-service (e2e)', () => {
   const settings = testSettings();
-  const database = uniqueName('causeway_e2e');
-  const databaseUrl = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${database}` }).toString();
+  let stack: GatewayStack;
   let userService: ServiceProcess;
   let gateway: ServiceProcess;
   let api: string;
@@ -32,26 +31,12 @@ describe('API gateway → user-service (e2e)', () => {
   }, { timeoutMs: 20_000 });
 
   beforeAll(async () => {
-    await adminQuery(`CREATE DATABASE ${database}`);
-    const userPort = await freePort();
-    const gatewayPort = await freePort();
-    const env = { DATABASE_URL: databaseUrl, KAFKA_GROUP_PREFIX: `${database}_`, LOG_LEVEL: 'warn' };
-    userService = await startServiceProcess('user-service', userPort, { ...env, CAUSEWAY__HTTP__USER_SERVICE_PORT: String(userPort) });
-    gateway = await startServiceProcess('api-gateway', gatewayPort, {
-      ...env,
-      PORT: String(gatewayPort),
-      USER_SERVICE_URL: userService.url,
-      CAUSEWAY__HTTP__BODY_LIMIT_BYTES: '16384',
-      CAUSEWAY__HTTP__REQUEST_TIMEOUT: '3s',
-    });
+    stack = await startUserServiceBehindGateway('causeway_e2e', { CAUSEWAY__HTTP__BODY_LIMIT_BYTES: '16384', CAUSEWAY__HTTP__REQUEST_TIMEOUT: '3s' });
+    ({ userService, gateway } = stack);
     api = `${gateway.url}/api`;
   }, 120_000);
 
-  afterAll(async () => {
-    await gateway?.stop();
-    await userService?.stop();
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  });
+  afterAll(() => stack?.stop());
 
   it('creates, reads, updates, lists, counts and deletes a user', async () => {
     const created = await call('POST', '/users', { email: 'e2e@example.com', givenName: 'Edsger', familyName: 'Dijkstra' }, { 'x-correlation-id': 'e2e-corr-1' });
@@ -78,7 +63,7 @@ describe('API gateway → user-service (e2e)', () => {
     expect((await json(await readAtLeast(`/users/${id}?minVersion=3`))).status).toBe('deleted');
 
     // The correlation id given at the edge is on the stored event.
-    const client = new Client({ connectionString: databaseUrl });
+    const client = new Client({ connectionString: stack.databaseUrl });
     await client.connect();
     const { rows } = await client.query(`SELECT metadata->>'correlationId' AS c FROM user_service.events WHERE aggregate_id = $1 AND version = 1`, [id]);
     await client.end();

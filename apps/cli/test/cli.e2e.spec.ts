@@ -1,4 +1,4 @@
-import { adminQuery, freePort, startServiceProcess, testSettings, uniqueName, waitFor, workspaceRoot, type ServiceProcess } from '@causeway/testing';
+import { startUserServiceBehindGateway, waitFor, workspaceRoot, type GatewayStack, type ServiceProcess } from '@causeway/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -15,18 +15,14 @@ interface CliRun {
  * PostgreSQL, Kafka and Redis, in a database of this test's own.
  */
 describe('causeway CLI (e2e)', () => {
-  const settings = testSettings();
-  const database = uniqueName('causeway_cli');
-  const databaseUrl = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${database}` }).toString();
-  let userService: ServiceProcess;
+  let stack: GatewayStack;
   let gateway: ServiceProcess;
-  const env: Record<string, string> = { DATABASE_URL: databaseUrl, KAFKA_GROUP_PREFIX: `${database}_`, LOG_LEVEL: 'warn' };
 
   const cli = (args: string[], extraEnv: Record<string, string> = {}): CliRun => {
     const root = workspaceRoot();
     const child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'apps', 'cli', 'src', 'main.ts'), ...args], {
       cwd: root,
-      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), CAUSEWAY_GATEWAY_URL: gateway.url, ...env, ...extraEnv },
+      env: { ...process.env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), CAUSEWAY_GATEWAY_URL: gateway.url, ...stack.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -52,18 +48,11 @@ describe('causeway CLI (e2e)', () => {
   };
 
   beforeAll(async () => {
-    await adminQuery(`CREATE DATABASE ${database}`);
-    const userPort = await freePort();
-    const gatewayPort = await freePort();
-    userService = await startServiceProcess('user-service', userPort, { ...env, CAUSEWAY__HTTP__USER_SERVICE_PORT: String(userPort) });
-    gateway = await startServiceProcess('api-gateway', gatewayPort, { ...env, PORT: String(gatewayPort), USER_SERVICE_URL: userService.url });
+    stack = await startUserServiceBehindGateway('causeway_cli');
+    gateway = stack.gateway;
   }, 120_000);
 
-  afterAll(async () => {
-    await gateway?.stop();
-    await userService?.stop();
-    await adminQuery(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  });
+  afterAll(() => stack?.stop());
 
   it('lists the projections, and rebuilds one, waiting until it has caught up', async () => {
     const id = await createUser('cli-rebuild@example.com', 'cli-rebuild');

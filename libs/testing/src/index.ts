@@ -1,4 +1,5 @@
 export { freePort, ScratchKafkaBroker } from './lib/scratch-kafka-broker';
+export { startUserServiceBehindGateway, type GatewayStack } from './lib/gateway-stack';
 export { startServiceProcess, type ServiceProcess } from './lib/service-process';
 export { adminQuery, createTestDatabase, type TestDatabase } from './lib/test-database';
 export { testSettings, workspaceRoot } from './lib/test-settings';

@@ -4,6 +4,7 @@ import { AdminApi, AdminApiError } from './admin-api';
 import { showEvents, type EventFilter } from './commands/events.command';
 import { listProjections, rebuildProjection } from './commands/projections.command';
 import { tailTopics } from './commands/tail.command';
+import { createTopics } from './commands/topics.command';
 import type { Output } from './output';
 
 export const USAGE = `causeway — operate a running Causeway stack
@@ -16,10 +17,12 @@ export const USAGE = `causeway — operate a running Causeway stack
                                                      default 200, the oldest n per service)
   causeway tail <topic>... [--from-beginning]        print events as they arrive on Kafka (Ctrl-C stops)
       [--json]
+  causeway topics create [--replication-factor <n>]  the topics and their .dlq twins, where missing
+      [--partitions <n>]                             (default: kafka.topic_partitions, replication 1)
 
   --gateway <url>   the API gateway (default: CAUSEWAY_GATEWAY_URL, else http://127.0.0.1:<http.gateway_port>)
   projections and events are admin endpoints: the token is ADMIN_TOKEN (settings http.admin_token);
-  tail reads Kafka directly (KAFKA_BROKERS, settings kafka.brokers).`;
+  tail and topics talk to Kafka directly (KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_*: settings [kafka]).`;
 
 /** A command line the CLI cannot run: said with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -43,11 +46,19 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       output.err(`causeway: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    // What an operator can act on is said as it is; anything else is a bug, with its stack.
-    const known = error instanceof AdminApiError || error instanceof ConfigError;
-    output.err(`causeway: ${known ? error.message : ((error as Error).stack ?? String(error))}`);
+    output.err(`causeway: ${describe(error)}`);
     return 1;
   }
+}
+
+/** What an operator can act on is said as it is (Kafka's refusals with their reasons); anything else is a bug, with its stack. */
+function describe(error: unknown): string {
+  if (error instanceof AdminApiError || error instanceof ConfigError) return error.message;
+  if (error instanceof Error && error.name.startsWith('KafkaJS')) {
+    const causes = (error as Error & { errors?: Array<{ message?: string }> }).errors?.map((e) => e.message).filter(Boolean) ?? [];
+    return `${error.name}: ${[...new Set([error.message, ...causes])].join('; ')}`;
+  }
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
 async function dispatch(argv: readonly string[], context: CliContext): Promise<number> {
@@ -77,6 +88,24 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
     case 'tail':
       if (rest.length === 0) throw new UsageError('tail needs at least one topic, e.g. causeway tail order_events payment_events');
       return tailTopics({ kafka: settings.kafka, topics: rest, fromBeginning: values['from-beginning'] === true, json: values.json === true, until: context.interrupted }, context.output);
+    case 'topics': {
+      if (rest.length !== 1 || rest[0] !== 'create') throw new UsageError('topics takes: create');
+      const count = (flag: 'partitions' | 'replication-factor', fallback: number) => {
+        const value = values[flag] === undefined ? fallback : Number(values[flag]);
+        if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${flag} must be a whole number of at least 1, not ${values[flag]}`);
+        return value;
+      };
+      return createTopics(
+        {
+          kafka: settings.kafka,
+          prefix: settings.kafka.topic_prefix,
+          partitions: count('partitions', settings.kafka.topic_partitions),
+          replicationFactor: count('replication-factor', 1),
+          retentionMs: settings.kafka.retention,
+        },
+        context.output,
+      );
+    }
     default:
       throw new UsageError(`unknown command ${command}`);
   }
@@ -98,6 +127,8 @@ function parse(argv: readonly string[]) {
         type: { type: 'string' },
         limit: { type: 'string' },
         'from-beginning': { type: 'boolean' },
+        partitions: { type: 'string' },
+        'replication-factor': { type: 'string' },
       },
     });
   } catch (error) {

@@ -1,4 +1,6 @@
-import { startUserServiceBehindGateway, waitFor, workspaceRoot, type GatewayStack, type ServiceProcess } from '@causeway/testing';
+import { ALL_TOPICS, deadLetterTopic } from '@causeway/contracts';
+import { startUserServiceBehindGateway, testSettings, uniqueName, waitFor, workspaceRoot, type GatewayStack, type ServiceProcess } from '@causeway/testing';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -106,6 +108,33 @@ describe('causeway CLI (e2e)', () => {
       tail.child.kill('SIGINT');
     }
     expect(await tail.exited).toBe(0);
+  });
+
+  it('creates the topics and their .dlq twins where missing, and leaves existing ones as they are', async () => {
+    const prefix = `${uniqueName('cli_topics')}.`;
+    const names = ALL_TOPICS.flatMap((t) => [t, deadLetterTopic(t)]).map((t) => `${prefix}${t}`);
+    const admin = new Kafka({ clientId: 'cli-e2e', brokers: testSettings().kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const first = await run(['topics', 'create', '--partitions', '2'], { KAFKA_TOPIC_PREFIX: prefix });
+      expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(first.stdout.trim().split('\n')).toEqual(names.map((n) => `created ${n} (2 partitions, replication 1)`));
+      const metadata = await admin.fetchTopicMetadata({ topics: names });
+      expect(metadata.topics.map((t) => t.partitions.length)).toEqual(names.map(() => 2));
+      const [config] = (await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: names[0], configNames: ['retention.ms'] }] })).resources;
+      expect(config.configEntries[0].configValue).toBe(String(testSettings().kafka.retention));
+
+      const again = await run(['topics', 'create'], { KAFKA_TOPIC_PREFIX: prefix });
+      expect(again.stdout.trim().split('\n')).toEqual(names.map((n) => `exists  ${n} (left as it is)`));
+
+      const refused = await run(['topics', 'create', '--replication-factor', '3'], { KAFKA_TOPIC_PREFIX: `${uniqueName('cli_topics')}.` });
+      expect(refused.code).toBe(1);
+      // One broker here: Kafka's own refusal, said once, not once per topic.
+      expect(refused.stderr).toBe('causeway: KafkaJSAggregateError: Topic creation errors; Replication-factor is invalid\n');
+    } finally {
+      await admin.deleteTopics({ topics: names }).catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 
   it('says what is wrong with a command line (exit 2) and with a wrong admin token (exit 1)', async () => {

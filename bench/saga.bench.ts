@@ -225,6 +225,26 @@ async function stackBackends(stack: SagaStack): Promise<Map<number, string>> {
   }
 }
 
+/**
+ * The stack's tables with the most dead row versions at the end of the run, and whether
+ * autovacuum runs: the saga rewrites the same rows many times a second (checkpoints, outbox and
+ * pending-charge rows), and where nothing vacuums them, scans wade through what they left.
+ */
+async function deadRows(stack: SagaStack): Promise<{ autovacuum: string; tables: Array<{ name: string; live: number; dead: number }> }> {
+  const url = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${stack.database}` }).toString();
+  const db = new Client({ connectionString: url });
+  await db.connect();
+  try {
+    const autovacuum = (await db.query<{ on: string }>(`SELECT current_setting('autovacuum') AS on`)).rows[0].on;
+    const { rows } = await db.query<{ name: string; live: string; dead: string }>(
+      `SELECT schemaname || '.' || relname AS name, n_live_tup AS live, n_dead_tup AS dead FROM pg_stat_user_tables ORDER BY n_dead_tup DESC LIMIT 6`,
+    );
+    return { autovacuum, tables: rows.map((r) => ({ name: r.name, live: Number(r.live), dead: Number(r.dead) })) };
+  } finally {
+    await db.end();
+  }
+}
+
 /** Per-hop split from the stores' own timestamps (same host clock as the bench). */
 async function split(stack: SagaStack, placed: Array<{ id: string; t0: number; tConfirmedSeen: number }>) {
   const url = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${stack.database}` }).toString();
@@ -302,9 +322,11 @@ async function main(): Promise<void> {
   const topicPrefix = `${stack.database}.`;
   let saga: Awaited<ReturnType<typeof benchSaga>>;
   let hops: Record<string, number[]>;
+  let dead: Awaited<ReturnType<typeof deadRows>>;
   try {
     console.error('running the saga…');
     saga = await benchSaga(stack, topicPrefix);
+    dead = await deadRows(stack);
     hops = await split(stack, saga.placed);
   } finally {
     await stack.stop();
@@ -322,6 +344,7 @@ async function main(): Promise<void> {
   for (const { group, cpuMs, reads, writes, wakeups } of saga.cpu ?? []) {
     console.log(`    ${group.padEnd(46)} ${cpuMs.toFixed(2).padStart(7)} ms ${reads.toFixed(1).padStart(7)} r ${writes.toFixed(1).padStart(7)} w ${wakeups.toFixed(1).padStart(7)} wake`);
   }
+  console.log(`  dead row versions at the end (autovacuum ${dead.autovacuum}): ${dead.tables.map((t) => `${t.name} ${t.dead} (live ${t.live})`).join(', ')}`);
   console.log(`\nplumbing floor: A → B → C through two kafkajs consume → produce hops, no database (closed loop, ${CONCURRENCY} workers):`);
   console.log(`  messages/s: ${floor.rate.toFixed(1)}   latency ms ${stats(floor.latencies)}`);
   console.log(`  messages/s by ${SLICE_SECONDS} s of the window: ${bySlice(floor.sliceRates)}`);

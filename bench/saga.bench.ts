@@ -230,62 +230,59 @@ async function stackBackends(stack: SagaStack): Promise<Map<number, string>> {
  * autovacuum runs: the saga rewrites the same rows many times a second (checkpoints, outbox and
  * pending-charge rows), and where nothing vacuums them, scans wade through what they left.
  */
-async function deadRows(stack: SagaStack): Promise<{ autovacuum: string; tables: Array<{ name: string; live: number; dead: number }> }> {
-  const url = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${stack.database}` }).toString();
-  const db = new Client({ connectionString: url });
+async function deadRows(db: Client): Promise<{ autovacuum: string; tables: Array<{ name: string; live: number; dead: number }> }> {
+  const autovacuum = (await db.query<{ on: string }>(`SELECT current_setting('autovacuum') AS on`)).rows[0].on;
+  const { rows } = await db.query<{ name: string; live: string; dead: string }>(
+    `SELECT schemaname || '.' || relname AS name, n_live_tup AS live, n_dead_tup AS dead FROM pg_stat_user_tables ORDER BY n_dead_tup DESC LIMIT 6`,
+  );
+  return { autovacuum, tables: rows.map((r) => ({ name: r.name, live: Number(r.live), dead: Number(r.dead) })) };
+}
+
+/** `work` on a connection to the stack's own database, closed after. */
+async function withStackDatabase<T>(stack: SagaStack, work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: Object.assign(new URL(settings.event_store.database_url), { pathname: `/${stack.database}` }).toString() });
   await db.connect();
   try {
-    const autovacuum = (await db.query<{ on: string }>(`SELECT current_setting('autovacuum') AS on`)).rows[0].on;
-    const { rows } = await db.query<{ name: string; live: string; dead: string }>(
-      `SELECT schemaname || '.' || relname AS name, n_live_tup AS live, n_dead_tup AS dead FROM pg_stat_user_tables ORDER BY n_dead_tup DESC LIMIT 6`,
-    );
-    return { autovacuum, tables: rows.map((r) => ({ name: r.name, live: Number(r.live), dead: Number(r.dead) })) };
+    return await work(db);
   } finally {
     await db.end();
   }
 }
 
 /** Per-hop split from the stores' own timestamps (same host clock as the bench). */
-async function split(stack: SagaStack, placed: Array<{ id: string; t0: number; tConfirmedSeen: number }>) {
-  const url = Object.assign(new URL(settings.event_store.database_url), { pathname: `/${stack.database}` }).toString();
-  const db = new Client({ connectionString: url });
-  await db.connect();
-  try {
-    const sample = placed.slice(-2_000);
-    const { rows } = await db.query<{ order_id: string; placed: Date; placed_pub: Date | null; initiated: Date; processed: Date; processed_pub: Date | null; confirmed: Date }>(
-      `SELECT o.aggregate_id AS order_id, o.occurred_at AS placed,
-              (SELECT published_at FROM order_service.outbox x WHERE x.aggregate_id = o.aggregate_id AND x.version = 1) AS placed_pub,
-              pi.occurred_at AS initiated, pp.occurred_at AS processed,
-              (SELECT published_at FROM payment_service.outbox x WHERE x.aggregate_id = pp.aggregate_id AND x.version = 2) AS processed_pub,
-              oc.occurred_at AS confirmed
-       FROM order_service.events o
-       JOIN payment_service.events pi ON pi.event_type = 'PaymentInitiated' AND pi.data->>'orderId' = o.aggregate_id::text
-       JOIN payment_service.events pp ON pp.aggregate_id = pi.aggregate_id AND pp.event_type = 'PaymentProcessed'
-       JOIN order_service.events oc ON oc.aggregate_id = o.aggregate_id AND oc.event_type = 'OrderConfirmed'
-       WHERE o.event_type = 'OrderPlaced' AND o.aggregate_id = ANY($1::uuid[])`,
-      [sample.map((p) => p.id)],
-    );
-    const byId = new Map(sample.map((p) => [p.id, p]));
-    const hops: Record<string, number[]> = {
-      'POST → OrderPlaced stored': [],
-      '→ OrderPlaced published (relay)': [],
-      '→ PaymentInitiated stored (Kafka + consumer)': [],
-      '→ PaymentProcessed stored (charge)': [],
-      '→ PaymentProcessed published (relay)': [],
-      '→ OrderConfirmed stored (Kafka + consumer)': [],
-      '→ seen by the bench (relay + Kafka)': [],
-    };
-    const keys = Object.keys(hops);
-    for (const r of rows) {
-      const p = byId.get(r.order_id);
-      if (!p || !r.placed_pub || !r.processed_pub) continue;
-      const points = [p.t0, r.placed.getTime(), r.placed_pub.getTime(), r.initiated.getTime(), r.processed.getTime(), r.processed_pub.getTime(), r.confirmed.getTime(), p.tConfirmedSeen];
-      for (let i = 0; i < keys.length; i++) hops[keys[i]].push(points[i + 1] - points[i]);
-    }
-    return hops;
-  } finally {
-    await db.end();
+async function split(db: Client, placed: Array<{ id: string; t0: number; tConfirmedSeen: number }>) {
+  const sample = placed.slice(-2_000);
+  const { rows } = await db.query<{ order_id: string; placed: Date; placed_pub: Date | null; initiated: Date; processed: Date; processed_pub: Date | null; confirmed: Date }>(
+    `SELECT o.aggregate_id AS order_id, o.occurred_at AS placed,
+            (SELECT published_at FROM order_service.outbox x WHERE x.aggregate_id = o.aggregate_id AND x.version = 1) AS placed_pub,
+            pi.occurred_at AS initiated, pp.occurred_at AS processed,
+            (SELECT published_at FROM payment_service.outbox x WHERE x.aggregate_id = pp.aggregate_id AND x.version = 2) AS processed_pub,
+            oc.occurred_at AS confirmed
+     FROM order_service.events o
+     JOIN payment_service.events pi ON pi.event_type = 'PaymentInitiated' AND pi.data->>'orderId' = o.aggregate_id::text
+     JOIN payment_service.events pp ON pp.aggregate_id = pi.aggregate_id AND pp.event_type = 'PaymentProcessed'
+     JOIN order_service.events oc ON oc.aggregate_id = o.aggregate_id AND oc.event_type = 'OrderConfirmed'
+     WHERE o.event_type = 'OrderPlaced' AND o.aggregate_id = ANY($1::uuid[])`,
+    [sample.map((p) => p.id)],
+  );
+  const byId = new Map(sample.map((p) => [p.id, p]));
+  const hops: Record<string, number[]> = {
+    'POST → OrderPlaced stored': [],
+    '→ OrderPlaced published (relay)': [],
+    '→ PaymentInitiated stored (Kafka + consumer)': [],
+    '→ PaymentProcessed stored (charge)': [],
+    '→ PaymentProcessed published (relay)': [],
+    '→ OrderConfirmed stored (Kafka + consumer)': [],
+    '→ seen by the bench (relay + Kafka)': [],
+  };
+  const keys = Object.keys(hops);
+  for (const r of rows) {
+    const p = byId.get(r.order_id);
+    if (!p || !r.placed_pub || !r.processed_pub) continue;
+    const points = [p.t0, r.placed.getTime(), r.placed_pub.getTime(), r.initiated.getTime(), r.processed.getTime(), r.processed_pub.getTime(), r.confirmed.getTime(), p.tConfirmedSeen];
+    for (let i = 0; i < keys.length; i++) hops[keys[i]].push(points[i + 1] - points[i]);
   }
+  return hops;
 }
 
 async function benchFloor(prefix: string) {
@@ -326,8 +323,7 @@ async function main(): Promise<void> {
   try {
     console.error('running the saga…');
     saga = await benchSaga(stack, topicPrefix);
-    dead = await deadRows(stack);
-    hops = await split(stack, saga.placed);
+    ({ dead, hops } = await withStackDatabase(stack, async (db) => ({ dead: await deadRows(db), hops: await split(db, saga.placed) })));
   } finally {
     await stack.stop();
   }

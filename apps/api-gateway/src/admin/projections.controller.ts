@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceProxy } from '../proxy/service-proxy';
 import { AdminGuard } from './admin.guard';
+import { sendMerged } from './merged-answer';
 
 /**
  * The services' projections for operators (and the `causeway` CLI), admin only:
@@ -18,13 +19,8 @@ export class ProjectionsController {
 
   @Get()
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { rejected, items, unavailable } = await this.proxy.gather<{ service: string; name: string }>('/admin/projections', request.headers);
-    if (rejected) {
-      await reply.status(rejected.status).headers(rejected.headers).send(rejected.body);
-      return;
-    }
-    items.sort((a, b) => a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
-    await reply.status(200).send({ items, ...(unavailable.length ? { unavailable } : {}) });
+    const gathered = await this.proxy.gather<{ service: string; name: string }>('/admin/projections', request.headers);
+    await sendMerged(reply, gathered, (a, b) => a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
   }
 
   @Post(':service/:name/rebuild')

@@ -2,6 +2,7 @@ import { Controller, Get, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AdminGuard } from '../admin/admin.guard';
+import { sendMerged } from '../admin/merged-answer';
 import { ServiceProxy } from '../proxy/service-proxy';
 
 interface InspectedEvent {
@@ -26,12 +27,7 @@ export class EventsController {
 
   @Get()
   async list(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    const { rejected, items, unavailable, truncated } = await this.proxy.gather<InspectedEvent>(request.url.slice('/api'.length), request.headers);
-    if (rejected) {
-      await reply.status(rejected.status).headers(rejected.headers).send(rejected.body);
-      return;
-    }
-    items.sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.service.localeCompare(b.service) || Number(BigInt(a.position) - BigInt(b.position)));
-    await reply.status(200).send({ items, ...(unavailable.length ? { unavailable } : {}), ...(truncated.length ? { truncated } : {}) });
+    const gathered = await this.proxy.gather<InspectedEvent>(request.url.slice('/api'.length), request.headers);
+    await sendMerged(reply, gathered, (a, b) => a.timestamp.localeCompare(b.timestamp) || a.service.localeCompare(b.service) || Number(BigInt(a.position) - BigInt(b.position)));
   }
 }

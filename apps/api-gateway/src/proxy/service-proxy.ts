@@ -7,6 +7,14 @@ import { errors, Pool, type Dispatcher } from 'undici';
 import { GATEWAY_SETTINGS } from '../gateway.tokens';
 import { serviceRoutes } from './routes';
 
+/** Every service's answer to one admin GET (ServiceProxy.gather). */
+export interface Gathered<T> {
+  rejected?: ProxiedResponse;
+  items: T[];
+  unavailable: string[];
+  truncated: string[];
+}
+
 export interface ProxiedResponse {
   status: number;
   headers: Record<string, string>;
@@ -60,7 +68,7 @@ export class ServiceProxy implements OnModuleDestroy {
    * that had more than it sent (`truncated`) under `truncated`; a 4xx from any (the request is
    * wrong) is the answer.
    */
-  async gather<T>(pathAndQuery: string, headers: Record<string, string | string[] | undefined>): Promise<{ rejected?: ProxiedResponse; items: T[]; unavailable: string[]; truncated: string[] }> {
+  async gather<T>(pathAndQuery: string, headers: Record<string, string | string[] | undefined>): Promise<Gathered<T>> {
     const answers = await Promise.all(this.prefixes.map(async (prefix) => ({ prefix, response: await this.forward(prefix, 'GET', pathAndQuery, headers, undefined) })));
     const rejected = answers.find((a) => a.response.status >= 400 && a.response.status < 500)?.response;
     const items: T[] = [];

@@ -153,6 +153,11 @@ export class ProjectionRunner implements LocalAppendListener {
     };
   }
 
+  /** The projections registered here, by name. */
+  get names(): string[] {
+    return this.projections.map((p) => p.name);
+  }
+
   register(projection: Projection): this {
     this.projections.push(projection);
     return this;
@@ -160,7 +165,7 @@ export class ProjectionRunner implements LocalAppendListener {
 
   async start(): Promise<void> {
     if (this.running) return;
-    await this.addCheckpoints(this.pool, this.projections.map((p) => p.name));
+    await this.addCheckpoints(this.pool, this.names);
     this.running = true;
     // Appends through this process's store wake it by a call; other replicas' by NOTIFY.
     this.stopWaking = this.store.wakeOnAppend(this);
@@ -210,7 +215,7 @@ export class ProjectionRunner implements LocalAppendListener {
    */
   async rebuild(name: string): Promise<ProjectionStatus> {
     const projection = this.projections.find((p) => p.name === name);
-    if (!projection) throw new ProjectionNotRebuildableError(name, `this service has no such projection (it has: ${this.projections.map((p) => p.name).join(', ') || 'none'})`);
+    if (!projection) throw new ProjectionNotRebuildableError(name, `this service has no such projection (it has: ${this.names.join(', ') || 'none'})`);
     const reset = projection.reset?.bind(projection);
     if (!reset) throw new ProjectionNotRebuildableError(name, 'it has no reset');
     const startedAt = new Date();

@@ -44,7 +44,7 @@ export class ProjectionsController {
   @HttpCode(202)
   async rebuild(@Param('name') name: string): Promise<ProjectionView> {
     const runner = this.lifecycle.projectionRunner;
-    if (!runner || !(await runner.status()).some((s) => s.name === name)) throw new NotFoundException(`${this.service.name} has no projection ${name}`);
+    if (!runner?.names.includes(name)) throw new NotFoundException(`${this.service.name} has no projection ${name}`);
     return this.audit.run('RebuildProjection', undefined, randomUUID(), async () => {
       try {
         const status = await runner.rebuild(name);
